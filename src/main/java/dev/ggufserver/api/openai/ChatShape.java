@@ -1,0 +1,67 @@
+package dev.ggufserver.api.openai;
+
+import dev.ggufserver.api.openai.OpenAiTypes.AssistantMessage;
+import dev.ggufserver.api.openai.OpenAiTypes.ChatChoice;
+import dev.ggufserver.api.openai.OpenAiTypes.ChatCompletion;
+import dev.ggufserver.api.openai.OpenAiTypes.ChatCompletionChunk;
+import dev.ggufserver.api.openai.OpenAiTypes.ChunkChoice;
+import dev.ggufserver.api.openai.OpenAiTypes.Delta;
+import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.generation.Usage;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Chat completion objects and chunks for one response (one id, one created time). */
+final class ChatShape implements ResponseShape {
+    private final String id;
+    private final long created;
+    private final String model;
+    /** JSON null on every chunk when include_usage is on (as OpenAI sends it), absent otherwise. */
+    private final Object usagePlaceholder;
+
+    ChatShape(String id, long created, String model, Object usagePlaceholder) {
+        this.id = id;
+        this.created = created;
+        this.model = model;
+        this.usagePlaceholder = usagePlaceholder;
+    }
+
+    private ChatCompletionChunk chunk(Delta delta, String finishReason) {
+        return new ChatCompletionChunk(id, created, model, List.of(new ChunkChoice(0, delta, null, finishReason)),
+                usagePlaceholder);
+    }
+
+    @Override
+    public Object firstChunk() {
+        return chunk(new Delta("assistant", null, null), null);
+    }
+
+    @Override
+    public List<Object> deltaChunks(String reasoning, String content) {
+        List<Object> chunks = new ArrayList<>(2);
+        if (!reasoning.isEmpty()) {
+            chunks.add(chunk(new Delta(null, null, reasoning), null));
+        }
+        if (!content.isEmpty()) {
+            chunks.add(chunk(new Delta(null, content, null), null));
+        }
+        return chunks;
+    }
+
+    @Override
+    public Object finishChunk(FinishReason reason) {
+        return chunk(new Delta(null, null, null), ResponseShape.wireName(reason));
+    }
+
+    @Override
+    public Object usageChunk(Usage usage) {
+        return new ChatCompletionChunk(id, created, model, List.of(), OpenAiTypes.Usage.of(usage));
+    }
+
+    @Override
+    public Object complete(String reasoning, String content, FinishReason reason, Usage usage) {
+        AssistantMessage message = new AssistantMessage("assistant", content, reasoning.isEmpty() ? null : reasoning);
+        return new ChatCompletion(id, created, model,
+                List.of(new ChatChoice(0, message, null, ResponseShape.wireName(reason))), OpenAiTypes.Usage.of(usage));
+    }
+}

@@ -1,0 +1,68 @@
+package dev.ggufserver.api.openai;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.reasoning.ThinkSplitter;
+import dev.ggufserver.template.ChatMessage;
+import dev.ggufserver.template.TemplateException;
+import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.List;
+
+/** POST /v1/chat/completions and POST /v1/completions. */
+public final class CompletionHandlers {
+    private final ModelHost host;
+    private final RequestParser parser;
+    private final CompletionResponder responder;
+
+    public CompletionHandlers(ModelHost host, ObjectMapper mapper) {
+        this.host = host;
+        this.parser = new RequestParser(mapper);
+        this.responder = new CompletionResponder(mapper);
+    }
+
+    public void chat(Context ctx) {
+        RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
+        ServedModel model = ModelsHandler.require(host);
+        String prompt;
+        try {
+            prompt = model.template().render(withoutEarlierThinking(request.messages()), true);
+        } catch (TemplateException e) {
+            throw ApiException.invalid("messages", e.getMessage());
+        }
+        ReasoningFormat format = request.reasoningFormat() != null
+                ? request.reasoningFormat() : model.defaultReasoningFormat();
+        String id = CompletionResponder.newId("chatcmpl-");
+        String modelId = model.info().id();
+        responder.respond(ctx, model, prompt, "messages", request.common(), format, true,
+                (created, usage) -> new ChatShape(id, created, modelId, usage));
+    }
+
+    public void completion(Context ctx) {
+        RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
+        ServedModel model = ModelsHandler.require(host);
+        String id = CompletionResponder.newId("cmpl-");
+        String modelId = model.info().id();
+        responder.respond(ctx, model, request.prompt(), "prompt", request.common(), ReasoningFormat.NONE, false,
+                (created, usage) -> new TextShape(id, created, modelId, usage));
+    }
+
+    /**
+     * Earlier answers go back to the model without their thinking, as DeepSeek-R1 is meant to see them (clients
+     * may send it back inside content; reasoning_content fields are never read).
+     */
+    static List<ChatMessage> withoutEarlierThinking(List<ChatMessage> messages) {
+        List<ChatMessage> result = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            String content = m.content();
+            int close = content.lastIndexOf(ThinkSplitter.CLOSE);
+            if (m.role().equals("assistant") && close >= 0) {
+                content = content.substring(close + ThinkSplitter.CLOSE.length()).stripLeading();
+            }
+            result.add(new ChatMessage(m.role(), content));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,175 @@
+package dev.ggufserver.api.openai;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.generation.CompletionSink;
+import dev.ggufserver.generation.PreparedCompletion;
+import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.generation.Usage;
+import dev.ggufserver.reasoning.ReasoningFormat;
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Shared by both completion endpoints, after the request is parsed and the prompt rendered: count the prompt and
+ * check it fits, then run the one generation path into either an SSE stream or a single JSON body.
+ */
+final class CompletionResponder {
+    private static final Logger log = LoggerFactory.getLogger(CompletionResponder.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final char[] ID_ALPHABET =
+            "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
+
+    private final ObjectMapper mapper;
+
+    CompletionResponder(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    /** A random id such as {@code chatcmpl-2fKx…} (24 base-62 characters, about 143 bits). */
+    static String newId(String prefix) {
+        StringBuilder id = new StringBuilder(prefix);
+        for (int i = 0; i < 24; i++) {
+            id.append(ID_ALPHABET[RANDOM.nextInt(ID_ALPHABET.length)]);
+        }
+        return id.toString();
+    }
+
+    /**
+     * @param promptParam the request field the prompt came from, named in a context error
+     * @param shapeFactory makes the endpoint's response objects from (created, usage placeholder)
+     */
+    void respond(Context ctx, ServedModel model, String prompt, String promptParam, RequestParser.Common common,
+                 ReasoningFormat reasoningFormat, boolean splitReasoning,
+                 BiFunction<Long, Object, ResponseShape> shapeFactory) {
+        int promptTokens = model.engine().countPromptTokens(prompt);
+        int context = model.info().contextPerRequest();
+        if (promptTokens >= context) {
+            throw ApiException.invalid(promptParam, "context_length_exceeded", String.format(
+                    "This model's maximum context length is %d tokens. However, your %s resulted in %d tokens. "
+                            + "Please reduce the length of the %s.", context, promptParam, promptTokens, promptParam));
+        }
+        int room = context - promptTokens;
+        int maxTokens = common.maxTokens() == null ? room : Math.min(common.maxTokens(), room);
+        PreparedCompletion completion = new PreparedCompletion(
+                new GenerationRequest(prompt, promptTokens, maxTokens, common.sampling()),
+                common.stop(), reasoningFormat, splitReasoning);
+        long created = System.currentTimeMillis() / 1000;
+        Object usagePlaceholder = common.includeUsage() ? NullNode.getInstance() : null;
+        ResponseShape shape = shapeFactory.apply(created, usagePlaceholder);
+        if (common.stream()) {
+            stream(ctx, model, completion, shape, common.includeUsage());
+        } else {
+            whole(ctx, model, completion, shape);
+        }
+    }
+
+    private void stream(Context ctx, ServedModel model, PreparedCompletion completion, ResponseShape shape,
+                        boolean includeUsage) {
+        SseStream sse = new SseStream(ctx.res(), mapper);
+        CompletionSink sink = new CompletionSink() {
+            @Override
+            public void keepAlive() throws IOException {
+                sse.ping();
+            }
+
+            @Override
+            public void begin() throws IOException {
+                Object first = shape.firstChunk();
+                if (first != null) {
+                    sse.event(first);
+                }
+            }
+
+            @Override
+            public void delta(String reasoning, String content) throws IOException {
+                for (Object chunk : shape.deltaChunks(reasoning, content)) {
+                    sse.event(chunk);
+                }
+            }
+
+            @Override
+            public void finish(FinishReason reason, Usage usage) throws IOException {
+                sse.event(shape.finishChunk(reason));
+                if (includeUsage) {
+                    sse.event(shape.usageChunk(usage));
+                }
+                sse.done();
+            }
+        };
+        try {
+            model.runner().run(completion, sink);
+        } catch (IOException e) {
+            log.debug("Stream ended early: client gone ({})", e.toString());
+        } catch (EngineException | RuntimeException e) {
+            failStream(sse, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failStream(sse, e);
+        }
+    }
+
+    /** Before the first byte, a plain HTTP error; after it, one error frame and the end of the stream. */
+    private void failStream(SseStream sse, Exception e) {
+        ApiException error = e instanceof ApiException api ? api : ApiException.serverError(describe(e));
+        if (!sse.committed()) {
+            throw error;
+        }
+        log.warn("Stream failed after it started: {}", e.toString());
+        try {
+            sse.event(error.body());
+        } catch (IOException ignored) {
+            // the client is gone as well
+        }
+    }
+
+    private void whole(Context ctx, ServedModel model, PreparedCompletion completion, ResponseShape shape) {
+        StringBuilder reasoning = new StringBuilder();
+        StringBuilder content = new StringBuilder();
+        Object[] response = new Object[1];
+        CompletionSink sink = new CompletionSink() {
+            @Override
+            public void keepAlive() {
+                // nothing to send before the JSON body
+            }
+
+            @Override
+            public void begin() {
+            }
+
+            @Override
+            public synchronized void delta(String r, String c) {
+                reasoning.append(r);
+                content.append(c);
+            }
+
+            @Override
+            public void finish(FinishReason reason, Usage usage) {
+                response[0] = shape.complete(reasoning.toString(), content.toString(), reason, usage);
+            }
+        };
+        try {
+            model.runner().run(completion, sink);
+        } catch (EngineException | IOException e) {
+            throw ApiException.serverError(describe(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.serverError("the server is shutting down");
+        }
+        if (response[0] == null) {
+            return; // the client left; nobody reads an answer
+        }
+        ctx.status(200).json(response[0]);
+    }
+
+    private static String describe(Exception e) {
+        return e instanceof EngineException ? e.getMessage() : "internal error while generating";
+    }
+}

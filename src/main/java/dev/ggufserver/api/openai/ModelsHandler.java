@@ -1,0 +1,66 @@
+package dev.ggufserver.api.openai;
+
+import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.generation.ServedModel;
+import io.javalin.http.Context;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** GET /v1/models, GET /v1/models/{id} and GET /health. */
+public final class ModelsHandler {
+    private static final int RETRY_AFTER_SECONDS = 5;
+
+    private final ModelHost host;
+    private final long startedAt = System.currentTimeMillis() / 1000;
+
+    public ModelsHandler(ModelHost host) {
+        this.host = host;
+    }
+
+    /** The ready model, or a 503 that says why there is none. */
+    static ServedModel require(ModelHost host) {
+        return host.current().orElseThrow(() -> notReady(host));
+    }
+
+    private static ApiException notReady(ModelHost host) {
+        if (host.status() == ModelHost.Status.FAILED) {
+            return ApiException.unavailable("The model failed to load: " + host.failure(), "model_failed",
+                    RETRY_AFTER_SECONDS);
+        }
+        return ApiException.unavailable("The model is still loading; try again shortly.", "model_loading",
+                RETRY_AFTER_SECONDS);
+    }
+
+    public void health(Context ctx) {
+        require(host);
+        ctx.json(Map.of("status", "ok"));
+    }
+
+    public void list(Context ctx) {
+        ctx.json(new OpenAiTypes.ModelList(List.of(describe(require(host).info()))));
+    }
+
+    public void get(Context ctx) {
+        ModelInfo info = require(host).info();
+        String id = ctx.pathParam("id");
+        if (!id.equals(info.id())) {
+            throw ApiException.notFound("The model '" + id + "' does not exist; this server serves '" + info.id()
+                    + "'.", "model_not_found");
+        }
+        ctx.json(describe(info));
+    }
+
+    private OpenAiTypes.Model describe(ModelInfo info) {
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("context_length", info.contextPerRequest());
+        meta.put("n_ctx_train", info.trainedContext());
+        meta.put("n_params", info.parameters());
+        meta.put("architecture", info.architecture());
+        meta.put("quantization", info.quantization());
+        meta.put("size", info.fileSizeBytes());
+        meta.put("parallel", info.parallel());
+        return new OpenAiTypes.Model(info.id(), "model", startedAt, "gguf-server", meta);
+    }
+}

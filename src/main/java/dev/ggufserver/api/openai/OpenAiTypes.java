@@ -1,0 +1,83 @@
+package dev.ggufserver.api.openai;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Response bodies, named and shaped as OpenAI names them. Serialized with snake_case names and null fields left
+ * out, except where OpenAI sends an explicit {@code null} (marked {@code ALWAYS}).
+ */
+public final class OpenAiTypes {
+    private OpenAiTypes() {
+    }
+
+    public record ChatCompletion(String id, String object, long created, String model, List<ChatChoice> choices,
+                                 Usage usage) {
+        public ChatCompletion(String id, long created, String model, List<ChatChoice> choices, Usage usage) {
+            this(id, "chat.completion", created, model, choices, usage);
+        }
+    }
+
+    public record ChatChoice(int index, AssistantMessage message,
+                             @JsonInclude(JsonInclude.Include.ALWAYS) Object logprobs, String finishReason) {
+    }
+
+    public record AssistantMessage(String role, String content, String reasoningContent) {
+    }
+
+    /** One SSE chunk; {@code usage} is a JSON null on every chunk but the last when include_usage is on. */
+    public record ChatCompletionChunk(String id, String object, long created, String model, List<ChunkChoice> choices,
+                                      Object usage) {
+        public ChatCompletionChunk(String id, long created, String model, List<ChunkChoice> choices, Object usage) {
+            this(id, "chat.completion.chunk", created, model, choices, usage);
+        }
+    }
+
+    public record ChunkChoice(int index, Delta delta, @JsonInclude(JsonInclude.Include.ALWAYS) Object logprobs,
+                              @JsonInclude(JsonInclude.Include.ALWAYS) String finishReason) {
+    }
+
+    public record Delta(String role, String content, String reasoningContent) {
+    }
+
+    public record TextCompletion(String id, String object, long created, String model, List<TextChoice> choices,
+                                 Object usage) {
+        public TextCompletion(String id, long created, String model, List<TextChoice> choices, Object usage) {
+            this(id, "text_completion", created, model, choices, usage);
+        }
+    }
+
+    public record TextChoice(String text, int index, @JsonInclude(JsonInclude.Include.ALWAYS) Object logprobs,
+                             @JsonInclude(JsonInclude.Include.ALWAYS) String finishReason) {
+    }
+
+    public record Usage(int promptTokens, int completionTokens, int totalTokens,
+                        CompletionTokensDetails completionTokensDetails) {
+        public static Usage of(dev.ggufserver.generation.Usage usage) {
+            return new Usage(usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
+                    new CompletionTokensDetails(usage.reasoningTokens()));
+        }
+    }
+
+    public record CompletionTokensDetails(int reasoningTokens) {
+    }
+
+    public record ModelList(String object, List<Model> data) {
+        public ModelList(List<Model> data) {
+            this("list", data);
+        }
+    }
+
+    /** OpenAI's model object plus a {@code meta} object of our own, as llama-server adds one. */
+    public record Model(String id, String object, long created, String ownedBy, Map<String, Object> meta) {
+    }
+
+    public record ErrorResponse(ErrorBody error) {
+    }
+
+    public record ErrorBody(String message, String type,
+                            @JsonInclude(JsonInclude.Include.ALWAYS) String param,
+                            @JsonInclude(JsonInclude.Include.ALWAYS) String code) {
+    }
+}

@@ -1,0 +1,104 @@
+package dev.ggufserver.cli;
+
+import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The command line; every option can also come from an environment variable GGUF_SERVER_&lt;NAME&gt;. */
+@Command(name = "gguf-server", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Serves a GGUF model over OpenAI-compatible HTTP endpoints.",
+        footer = {"", "Every option can also be set as an environment variable, e.g. GGUF_SERVER_PORT=9000."})
+public final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "PATH", defaultValue = "${env:GGUF_SERVER_MODEL}",
+            description = "GGUF model file to serve (required).")
+    Path model;
+
+    @Option(names = "--host", defaultValue = "${env:GGUF_SERVER_HOST:-127.0.0.1}",
+            description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--port", defaultValue = "${env:GGUF_SERVER_PORT:-8080}",
+            description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--ctx-size", paramLabel = "TOKENS", defaultValue = "${env:GGUF_SERVER_CTX_SIZE:-8192}",
+            description = "Tokens of context per request, prompt plus answer (default: ${DEFAULT-VALUE}).")
+    int ctxSize;
+
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "${env:GGUF_SERVER_PARALLEL:-4}",
+            description = "Requests generated together (default: ${DEFAULT-VALUE}).")
+    int parallel;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "${env:GGUF_SERVER_THREADS:-0}",
+            description = "CPU threads for generation (default: all cores).")
+    int threads;
+
+    @Option(names = "--alias", paramLabel = "ID", defaultValue = "${env:GGUF_SERVER_ALIAS}",
+            description = "Model id shown to clients (default: the file name without .gguf).")
+    String alias;
+
+    @Option(names = "--reasoning-format", paramLabel = "FORMAT",
+            defaultValue = "${env:GGUF_SERVER_REASONING_FORMAT:-deepseek}",
+            description = "deepseek: thinking in reasoning_content; none: raw text in content "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String reasoningFormat;
+
+    @Option(names = "--log-native", defaultValue = "${env:GGUF_SERVER_LOG_NATIVE:-false}",
+            description = "Let llama.cpp print its own logs.")
+    boolean logNative;
+
+    /** Set by {@link #call()}: the validated configuration. */
+    ServerConfig config;
+
+    @Override
+    public Integer call() {
+        config = validate();
+        return 0;
+    }
+
+    ServerConfig validate() {
+        if (model == null) {
+            throw usage("--model is required (or set GGUF_SERVER_MODEL)");
+        }
+        if (port < 0 || port > 65535) {
+            throw usage("--port must be between 0 and 65535, not " + port);
+        }
+        if (ctxSize < 16 || ctxSize > 1 << 20) {
+            throw usage("--ctx-size must be between 16 and 1048576, not " + ctxSize);
+        }
+        if (parallel < 1 || parallel > 256) {
+            throw usage("--parallel must be between 1 and 256, not " + parallel);
+        }
+        if (threads < 0 || threads > 1024) {
+            throw usage("--threads must be between 1 and 1024, not " + threads);
+        }
+        ReasoningFormat format = ReasoningFormat.parse(reasoningFormat)
+                .orElseThrow(() -> usage("--reasoning-format must be deepseek or none, not " + reasoningFormat));
+        if (host == null || host.isBlank()) {
+            throw usage("--host must not be empty");
+        }
+        String id = alias != null && !alias.isBlank() ? alias : defaultAlias(model);
+        int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
+                ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_KEEP_ALIVE_MILLIS);
+    }
+
+    static String defaultAlias(Path model) {
+        String name = model.getFileName() == null ? model.toString() : model.getFileName().toString();
+        return name.endsWith(".gguf") ? name.substring(0, name.length() - 5) : name;
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}

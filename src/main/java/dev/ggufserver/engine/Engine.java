@@ -1,0 +1,26 @@
+package dev.ggufserver.engine;
+
+/**
+ * A loaded model that generates text. Implementations: {@code engine.llama.LlamaEngine} (the native engine) and
+ * test doubles. The HTTP layer sees only this interface.
+ *
+ * <p>{@link #generate} runs on the caller's thread and reports each piece to the listener; it never gets more
+ * concurrent calls than {@link ModelInfo#parallel()} (the {@link SlotGate} sees to that).
+ */
+public interface Engine extends AutoCloseable {
+
+    ModelInfo info();
+
+    /** Tokens the engine will see for this prompt, BOS included. */
+    int countPromptTokens(String prompt);
+
+    /**
+     * Generates until EOS, the token limit, or the listener asks to stop. Returns how it ended.
+     *
+     * @throws EngineException when the engine fails; pieces already reported stay valid
+     */
+    GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException;
+
+    @Override
+    void close();
+}

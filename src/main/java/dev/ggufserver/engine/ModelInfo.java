@@ -1,0 +1,17 @@
+package dev.ggufserver.engine;
+
+/**
+ * What clients are told about the served model.
+ *
+ * @param id                  the model id clients see (the alias)
+ * @param contextPerRequest   tokens of context each request gets (prompt plus completion)
+ * @param parallel            requests generated together
+ * @param architecture        e.g. qwen2
+ * @param parameters          parameter count from the tensor directory
+ * @param quantization        e.g. Q4_K_M
+ * @param fileSizeBytes       size of the GGUF file
+ * @param trainedContext      context length the model was trained with, 0 when unknown
+ */
+public record ModelInfo(String id, int contextPerRequest, int parallel, String architecture, long parameters,
+                        String quantization, long fileSizeBytes, long trainedContext) {
+}

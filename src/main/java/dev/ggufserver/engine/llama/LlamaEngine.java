@@ -1,0 +1,206 @@
+package dev.ggufserver.engine.llama;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import dev.ggufserver.engine.Engine;
+import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.GenerationListener;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.engine.GenerationResult;
+import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.engine.Sampling;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The native engine: llama.cpp's server loop inside this JVM, through de.kherud:llama 4.2.0. The only class that
+ * imports the binding.
+ *
+ * <p>Facts about the binding this class relies on (pinned by LlamaEngineTest):
+ * <ul>
+ *   <li>each sampled token yields one output, except a token that ends inside a UTF-8 character, whose bytes come
+ *       with the next output ({@link TokenCounter} recovers the count); EOS yields an empty output;</li>
+ *   <li>the stream ends with one extra output that is not a token, after which {@code hasNext()} is false;</li>
+ *   <li>{@code cancel()} is only safe from the iterating thread, and an iterator that is neither drained nor
+ *       cancelled keeps its slot busy, so {@link #generate} always does one or the other;</li>
+ *   <li>prompts are tokenized with BOS added and special tokens parsed; {@code encode()} adds no BOS;</li>
+ *   <li>NaN or out-of-range numbers in the request JSON abort the JVM, so only validated values get here.</li>
+ * </ul>
+ */
+public final class LlamaEngine implements Engine {
+    private static final Logger log = LoggerFactory.getLogger(LlamaEngine.class);
+
+    /** How to start the native engine. */
+    public record Settings(Path modelFile, int contextPerRequest, int parallel, int threads, boolean nativeLogs) {
+    }
+
+    private final LlamaModel model;
+    private final ModelInfo info;
+    private final TokenCounter tokenCounter;
+    private final boolean addsBos;
+
+    private LlamaEngine(LlamaModel model, ModelInfo info, TokenCounter tokenCounter, boolean addsBos) {
+        this.model = model;
+        this.info = info;
+        this.tokenCounter = tokenCounter;
+        this.addsBos = addsBos;
+    }
+
+    /**
+     * Loads the model. {@code vocabulary} comes from our own GGUF reader, which has validated the file already.
+     *
+     * @throws EngineException when llama.cpp cannot load the file
+     */
+    public static LlamaEngine load(Settings settings, ModelInfo info, Vocabulary vocabulary) throws EngineException {
+        usePrivateNativeDirectory();
+        ModelParameters parameters = new ModelParameters()
+                .setModel(settings.modelFile().toString())
+                .setCtxSize(settings.contextPerRequest() * settings.parallel())
+                .setParallel(settings.parallel())
+                .setThreads(settings.threads())
+                .setThreadsBatch(settings.threads())
+                // the load-time warm-up runs on this thread and leaves a second OpenMP team behind, which halves
+                // decode speed with 2+ threads (see the throughput issue); llama-server's decode speed needs it off
+                .skipWarmup()
+                // we never let a request outgrow its context, and shifting would silently drop prompt tokens
+                .disableContextShift();
+        if (!settings.nativeLogs()) {
+            parameters.disableLog();
+        }
+        long start = System.nanoTime();
+        LlamaModel model;
+        try {
+            model = new LlamaModel(parameters);
+        } catch (RuntimeException | UnsatisfiedLinkError e) { // LlamaException is package-private
+            throw new EngineException("llama.cpp could not load " + settings.modelFile() + ": " + e.getMessage(), e);
+        }
+        log.info("Model loaded in {} ms: {} slots of {} tokens, {} threads", (System.nanoTime() - start) / 1_000_000,
+                settings.parallel(), settings.contextPerRequest(), settings.threads());
+        return new LlamaEngine(model, info, new TokenCounter(vocabulary), vocabulary.addsBos());
+    }
+
+    /**
+     * The binding extracts its library into java.io.tmpdir and first deletes every file there whose name starts
+     * with "llama" or "jllama", which would break other processes; give it a directory of its own.
+     */
+    private static void usePrivateNativeDirectory() {
+        if (System.getProperty("de.kherud.llama.tmpdir") == null) {
+            try {
+                Path dir = Files.createTempDirectory("gguf-server-native-");
+                dir.toFile().deleteOnExit();
+                System.setProperty("de.kherud.llama.tmpdir", dir.toString());
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot create a directory for the native library", e);
+            }
+        }
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    @Override
+    public int countPromptTokens(String prompt) {
+        return model.encode(prompt).length + (addsBos ? 1 : 0);
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
+        InferenceParameters parameters = toParameters(request);
+        LlamaIterator iterator;
+        try {
+            iterator = model.generate(parameters).iterator();
+        } catch (RuntimeException e) {
+            throw new EngineException("the engine rejected the request: " + e.getMessage(), e);
+        }
+        boolean finished = false;
+        int tokens = 0;
+        boolean lastPieceEmpty = false;
+        try {
+            while (iterator.hasNext()) {
+                LlamaOutput output = iterator.next();
+                if (!iterator.hasNext()) {
+                    finished = true; // the closing output carries no token
+                    break;
+                }
+                int pieceTokens = tokenCounter.tokensIn(output.text);
+                tokens += pieceTokens;
+                lastPieceEmpty = output.text.isEmpty();
+                if (!listener.onPiece(output.text, pieceTokens)) {
+                    return new GenerationResult(FinishReason.CANCELLED, tokens);
+                }
+            }
+            finished = true;
+        } catch (RuntimeException e) {
+            if (e.getClass().getName().startsWith("de.kherud.llama")) {
+                throw new EngineException("generation failed in the engine: " + e.getMessage(), e);
+            }
+            throw e;
+        } finally {
+            if (!finished) {
+                iterator.cancel(); // same thread as next(): the only safe place to cancel
+            }
+        }
+        if (lastPieceEmpty) {
+            return new GenerationResult(FinishReason.STOP, tokens);
+        }
+        // the budget ran out; tokens of a character cut off by the limit never made a piece, but the budget is exact
+        return new GenerationResult(FinishReason.LENGTH, Math.max(tokens, request.maxTokens()));
+    }
+
+    private static InferenceParameters toParameters(GenerationRequest request) {
+        InferenceParameters p = new InferenceParameters(request.prompt())
+                .setNPredict(request.maxTokens())
+                .setCachePrompt(true);
+        Sampling s = request.sampling();
+        if (s.temperature() != null) {
+            p.setTemperature(s.temperature().floatValue());
+        }
+        if (s.topP() != null) {
+            p.setTopP(s.topP().floatValue());
+        }
+        if (s.topK() != null) {
+            p.setTopK(s.topK());
+        }
+        if (s.minP() != null) {
+            p.setMinP(s.minP().floatValue());
+        }
+        if (s.seed() != null) {
+            p.setSeed(nativeSeed(s.seed()));
+        }
+        if (s.presencePenalty() != null) {
+            p.setPresencePenalty(s.presencePenalty().floatValue());
+        }
+        if (s.frequencyPenalty() != null) {
+            p.setFrequencyPenalty(s.frequencyPenalty().floatValue());
+        }
+        if (s.repeatPenalty() != null) {
+            p.setRepeatPenalty(s.repeatPenalty().floatValue());
+        }
+        if (!s.logitBias().isEmpty()) {
+            p.setTokenIdBias(Map.copyOf(s.logitBias()));
+        }
+        p.setIgnoreEos(s.ignoreEos());
+        return p;
+    }
+
+    /** llama.cpp seeds are 32 bits and 0xFFFFFFFF means "random": fold a 64-bit seed into the other values. */
+    static int nativeSeed(long seed) {
+        int folded = (int) (seed ^ (seed >>> 32));
+        return folded == -1 ? 0x7FFFFFFF : folded;
+    }
+
+    @Override
+    public void close() {
+        model.close(); // stops the native loop; llama.cpp 4.2.0 frees nothing else (see issue: worker process)
+    }
+}

@@ -1,0 +1,55 @@
+package dev.ggufserver.engine.llama;
+
+import dev.ggufserver.models.ByteLevel;
+import dev.ggufserver.models.GgufFile;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The bytes each token of the model's vocabulary prints as (what llama.cpp's token_to_piece gives without special
+ * tokens), read from the GGUF metadata by our own reader.
+ *
+ * @param pieces  bytes per token id; control tokens print nothing
+ * @param addsBos whether the engine puts BOS in front of every prompt
+ */
+public record Vocabulary(List<byte[]> pieces, boolean addsBos, String bosText) {
+    private static final int NORMAL = 1;
+    private static final int USER_DEFINED = 4;
+    private static final int BYTE = 6;
+
+    public static Vocabulary fromGguf(GgufFile gguf) {
+        List<String> tokens = gguf.list("tokenizer.ggml.tokens", String.class);
+        List<Long> types = gguf.list("tokenizer.ggml.token_type", Long.class);
+        String model = gguf.string("tokenizer.ggml.model").orElse("");
+        boolean byteLevel = model.equals("gpt2");
+        List<byte[]> pieces = new ArrayList<>(tokens.size());
+        for (int i = 0; i < tokens.size(); i++) {
+            int type = i < types.size() ? types.get(i).intValue() : NORMAL;
+            pieces.add(piece(tokens.get(i), type, byteLevel));
+        }
+        boolean addsBos = gguf.bool("tokenizer.ggml.add_bos_token").orElse(model.equals("llama"));
+        String bosText = gguf.integer("tokenizer.ggml.bos_token_id")
+                .filter(id -> id >= 0 && id < tokens.size())
+                .map(id -> tokens.get(id.intValue()))
+                .orElse("");
+        return new Vocabulary(pieces, addsBos, bosText);
+    }
+
+    private static byte[] piece(String token, int type, boolean byteLevel) {
+        if (type == USER_DEFINED) {
+            return token.getBytes(StandardCharsets.UTF_8);
+        }
+        if (type == BYTE && token.length() == 6 && token.startsWith("<0x")) { // SentencePiece byte token
+            return new byte[]{(byte) Integer.parseInt(token.substring(3, 5), 16)};
+        }
+        if (type != NORMAL) {
+            return new byte[0];
+        }
+        if (byteLevel) {
+            byte[] bytes = ByteLevel.decode(token);
+            return bytes != null ? bytes : token.getBytes(StandardCharsets.UTF_8);
+        }
+        return token.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8); // SentencePiece word boundary
+    }
+}

@@ -1,0 +1,23 @@
+package dev.ggufserver.generation;
+
+import dev.ggufserver.engine.FinishReason;
+import java.io.IOException;
+
+/**
+ * Where one completion goes: SSE frames as they come, or one JSON object at the end. Both see the same calls, in
+ * this order: {@link #keepAlive()} any number of times while waiting, {@link #begin()} once a slot is ours,
+ * {@link #delta} for each piece, {@link #finish} once.
+ *
+ * <p>An {@link IOException} means the client is gone: generation stops and frees its slot.
+ */
+public interface CompletionSink {
+    /** Called while the request waits (for a slot or the first token); may send a keep-alive. */
+    void keepAlive() throws IOException;
+
+    void begin() throws IOException;
+
+    /** Reasoning and content produced by one engine step; at least one is non-empty. */
+    void delta(String reasoning, String content) throws IOException;
+
+    void finish(FinishReason reason, Usage usage) throws IOException;
+}

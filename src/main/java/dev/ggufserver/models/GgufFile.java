@@ -1,0 +1,75 @@
+package dev.ggufserver.models;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the header of a GGUF file says: its key/value metadata and its tensor directory. Tensor data is never read
+ * here; the native engine maps it itself.
+ *
+ * <p>Metadata values are {@code Long} (every integer type), {@code Double} (both float types), {@code Boolean},
+ * {@code String} or {@code List} of those.
+ */
+public record GgufFile(Path path, long fileSize, int version, Map<String, Object> metadata, List<TensorInfo> tensors,
+                       long dataOffset) {
+
+    /** One entry of the tensor directory; {@code offset} is relative to the start of the data section. */
+    public record TensorInfo(String name, long[] dims, int ggmlType, long offset) {
+        public long elementCount() {
+            long n = 1;
+            for (long d : dims) {
+                n = Math.multiplyExact(n, d);
+            }
+            return n;
+        }
+    }
+
+    public Optional<String> string(String key) {
+        return metadata.get(key) instanceof String s ? Optional.of(s) : Optional.empty();
+    }
+
+    public Optional<Long> integer(String key) {
+        return metadata.get(key) instanceof Long l ? Optional.of(l) : Optional.empty();
+    }
+
+    public Optional<Boolean> bool(String key) {
+        return metadata.get(key) instanceof Boolean b ? Optional.of(b) : Optional.empty();
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T> List<T> list(String key, Class<T> elementType) {
+        Object value = metadata.get(key);
+        if (value instanceof List<?> list && list.stream().allMatch(elementType::isInstance)) {
+            return (List<T>) list;
+        }
+        return List.of();
+    }
+
+    public String architecture() {
+        return string("general.architecture").orElse("unknown");
+    }
+
+    /** A key of the architecture's own namespace, e.g. {@code archKey("context_length")} → qwen2.context_length. */
+    public Optional<Long> archInteger(String suffix) {
+        return integer(architecture() + "." + suffix);
+    }
+
+    public long parameterCount() {
+        long total = 0;
+        for (TensorInfo t : tensors) {
+            total += t.elementCount();
+        }
+        return total;
+    }
+
+    public Optional<String> chatTemplate() {
+        return string("tokenizer.chat_template");
+    }
+
+    /** llama.cpp's name for general.file_type (the quantisation of most tensors). */
+    public String quantization() {
+        return integer("general.file_type").map(ft -> FileTypes.name(ft.intValue())).orElse("unknown");
+    }
+}

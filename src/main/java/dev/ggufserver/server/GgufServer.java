@@ -1,0 +1,140 @@
+package dev.ggufserver.server;
+
+import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.engine.llama.LlamaEngine;
+import dev.ggufserver.engine.llama.Vocabulary;
+import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.models.GgufFile;
+import dev.ggufserver.models.GgufFormatException;
+import dev.ggufserver.models.GgufReader;
+import dev.ggufserver.template.ChatTemplate;
+import io.javalin.Javalin;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: check the model file in Java, start HTTP (answering 503 while loading), load the native
+ * engine, serve. Used by the command line and, unchanged, by the integration tests.
+ */
+public final class GgufServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger("gguf-server");
+    /** For models that ship no template, as llama.cpp falls back to ChatML. */
+    private static final String CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'"
+            + " + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+    private final Javalin app;
+    private final ModelHost host;
+    private final LlamaEngine engine;
+
+    private GgufServer(Javalin app, ModelHost host, LlamaEngine engine) {
+        this.app = app;
+        this.host = host;
+        this.engine = engine;
+    }
+
+    /** Starts serving and returns once the model is loaded. */
+    public static GgufServer start(ServerConfig config) throws StartupException {
+        GgufFile gguf = readModel(config.model());
+        ModelHost host = new ModelHost();
+        Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.maxBodyBytes()),
+                host);
+        try {
+            app.start();
+        } catch (RuntimeException e) {
+            throw new StartupException(StartupException.FAILURE, "cannot listen on " + config.host() + ":"
+                    + config.port() + ": " + rootMessage(e));
+        }
+        log.info("Listening on http://{}:{} (model loading)", config.host(), app.port());
+
+        ModelInfo info = new ModelInfo(config.alias(), config.contextPerRequest(), config.parallel(),
+                gguf.architecture(), gguf.parameterCount(), gguf.quantization(), gguf.fileSize(),
+                gguf.archInteger("context_length").orElse(0L));
+        Vocabulary vocabulary = Vocabulary.fromGguf(gguf);
+        LlamaEngine engine;
+        try {
+            engine = LlamaEngine.load(new LlamaEngine.Settings(config.model(), config.contextPerRequest(),
+                    config.parallel(), config.threads(), config.nativeLogs()), info, vocabulary);
+        } catch (EngineException e) {
+            host.failed(e.getMessage());
+            app.stop();
+            throw new StartupException(StartupException.FAILURE, e.getMessage());
+        }
+        String template = gguf.chatTemplate().orElseGet(() -> {
+            log.warn("{} has no chat template; using ChatML", config.model());
+            return CHATML;
+        });
+        ChatTemplate chatTemplate = new ChatTemplate(template, vocabulary.bosText(),
+                tokenText(gguf, "tokenizer.ggml.eos_token_id"), vocabulary.addsBos());
+        host.ready(ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
+                Duration.ofMillis(config.keepAliveMillis())));
+        log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel", info.id(),
+                info.architecture(), info.quantization(), info.parameters(), info.contextPerRequest(),
+                info.parallel());
+        return new GgufServer(app, host, engine);
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public ModelHost host() {
+        return host;
+    }
+
+    /** Stops accepting requests and stops the native loop (llama.cpp 4.2.0 frees no memory until exit). */
+    @Override
+    public void close() {
+        app.stop();
+        engine.close();
+    }
+
+    /** The Java-side check of the model file, before anything native sees it. */
+    static GgufFile readModel(Path model) throws StartupException {
+        if (!Files.exists(model)) {
+            throw new StartupException(StartupException.USAGE, "model file not found: " + model);
+        }
+        if (!Files.isRegularFile(model)) {
+            throw new StartupException(StartupException.USAGE, "model path is not a file: " + model);
+        }
+        if (!Files.isReadable(model)) {
+            throw new StartupException(StartupException.USAGE, "cannot read model file (permission denied): "
+                    + model);
+        }
+        GgufFile gguf;
+        try {
+            gguf = GgufReader.read(model);
+        } catch (GgufFormatException e) {
+            throw new StartupException(StartupException.USAGE, "invalid model file " + e.getMessage());
+        } catch (IOException e) {
+            throw new StartupException(StartupException.USAGE, "cannot read model file " + model + ": "
+                    + e.getMessage());
+        }
+        if (gguf.list("tokenizer.ggml.tokens", String.class).isEmpty()) {
+            throw new StartupException(StartupException.USAGE, "invalid model file " + model
+                    + ": it has no tokenizer vocabulary");
+        }
+        return gguf;
+    }
+
+    private static String tokenText(GgufFile gguf, String key) {
+        List<String> tokens = gguf.list("tokenizer.ggml.tokens", String.class);
+        return gguf.integer(key).filter(id -> id >= 0 && id < tokens.size())
+                .map(id -> tokens.get(id.intValue())).orElse("");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+}

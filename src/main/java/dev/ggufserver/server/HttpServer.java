@@ -1,0 +1,92 @@
+package dev.ggufserver.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.api.openai.ApiException;
+import dev.ggufserver.api.openai.CompletionHandlers;
+import dev.ggufserver.api.openai.ModelsHandler;
+import dev.ggufserver.generation.ModelHost;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Builds the Javalin app: the route table, the JSON mapper, limits, and the one place errors are rendered. */
+public final class HttpServer {
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+    /** Settings of the HTTP side. */
+    public record Settings(String host, int port, long maxBodyBytes) {
+    }
+
+    private HttpServer() {
+    }
+
+    public static Javalin create(Settings settings, ModelHost host) {
+        ObjectMapper mapper = Json.mapper();
+        CompletionHandlers completions = new CompletionHandlers(host, mapper);
+        ModelsHandler models = new ModelsHandler(host);
+        return Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.jsonMapper(new JavalinJackson(mapper, false));
+            config.http.maxRequestSize = settings.maxBodyBytes();
+            config.http.prefer405over404 = true;
+            config.jetty.host = settings.host();
+            config.jetty.port = settings.port();
+
+            config.routes.get("/health", models::health);
+            config.routes.get("/v1/models", models::list);
+            config.routes.get("/v1/models/<id>", models::get);
+            config.routes.post("/v1/chat/completions", completions::chat);
+            config.routes.post("/v1/completions", completions::completion);
+
+            mapErrors(config, mapper);
+        });
+    }
+
+    private static void mapErrors(JavalinConfig config, ObjectMapper mapper) {
+        config.routes.exception(ApiException.class, (e, ctx) -> write(ctx, e));
+        config.routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e.getStatus(),
+                e.getMessage(), ctx)));
+        config.routes.exception(Exception.class, (e, ctx) -> {
+            log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
+            write(ctx, ApiException.serverError("internal server error"));
+        });
+        // statuses Javalin sets without an exception (no route, wrong method) still get OpenAI's shape
+        for (int status : new int[]{404, 405}) {
+            config.routes.error(status, ctx -> {
+                if (!isOpenAiError(ctx)) {
+                    write(ctx, fromJavalin(status, null, ctx));
+                }
+            });
+        }
+    }
+
+    private static ApiException fromJavalin(int status, String message, Context ctx) {
+        String route = ctx.method() + " " + ctx.path();
+        return switch (status) {
+            case 404 -> new ApiException(404, "invalid_request_error", "Invalid URL (" + route + ")", null,
+                    "not_found", null);
+            case 405 -> new ApiException(405, "invalid_request_error", "Method not allowed (" + route + ")", null,
+                    "method_not_allowed", null);
+            case 413 -> new ApiException(413, "invalid_request_error",
+                    "The request body is too large for this server", null, "request_too_large", null);
+            default -> new ApiException(status, status >= 500 ? "server_error" : "invalid_request_error",
+                    message == null || message.isBlank() ? "HTTP " + status : message, null, null, null);
+        };
+    }
+
+    private static boolean isOpenAiError(Context ctx) {
+        String result = ctx.result();
+        return result != null && result.startsWith("{\"error\"");
+    }
+
+    private static void write(Context ctx, ApiException e) {
+        if (e.retryAfterSeconds() != null) {
+            ctx.header("Retry-After", String.valueOf(e.retryAfterSeconds()));
+        }
+        ctx.status(e.status()).json(e.body());
+    }
+}
