@@ -26,6 +26,7 @@ public final class CompletionRunner {
     private final SlotGate gate;
     private final ScheduledExecutorService keepAliveTimer;
     private final long keepAliveMillis;
+    private final RunStats stats = new RunStats();
 
     public CompletionRunner(Engine engine, SlotGate gate, ScheduledExecutorService keepAliveTimer,
                             Duration keepAliveInterval) {
@@ -33,6 +34,10 @@ public final class CompletionRunner {
         this.gate = gate;
         this.keepAliveTimer = keepAliveTimer;
         this.keepAliveMillis = Math.max(1, keepAliveInterval.toMillis());
+    }
+
+    public RunStats stats() {
+        return stats;
     }
 
     /** How a run ended, for logs and metrics. */
@@ -43,6 +48,7 @@ public final class CompletionRunner {
         Run run = new Run(completion, sink);
         try (SlotGate.Slot slot = gate.acquire(keepAliveMillis, run::keepAliveWhileQueued)) {
             if (slot == null) {
+                stats.recordClientGone(0);
                 return Outcome.CLIENT_GONE;
             }
             sink.begin();
@@ -56,9 +62,11 @@ public final class CompletionRunner {
             }
             if (run.clientGone != null) {
                 log.info("Client went away; generation stopped after {} tokens", result.completionTokens());
+                stats.recordClientGone(result.completionTokens());
                 return Outcome.CLIENT_GONE;
             }
             run.finish(result);
+            stats.recordFinished();
             return Outcome.FINISHED;
         }
     }

@@ -1,0 +1,220 @@
+package dev.ggufserver.api.openai;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.support.FakeEngine;
+import dev.ggufserver.support.Http;
+import dev.ggufserver.support.TestServer;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The wire contract (docs/openai-compatibility.md), frame by frame, over real HTTP with a scripted engine. */
+class WireFormatTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HI = "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+
+    /** Frames with the id and created time replaced, after checking they are the same on every chunk. */
+    private static List<String> normalized(List<String> frames) throws Exception {
+        List<String> out = new ArrayList<>();
+        String id = null;
+        Long created = null;
+        for (String frame : frames) {
+            if (frame.equals("[DONE]") || frame.startsWith("{\"error\"")) {
+                out.add(frame);
+                continue;
+            }
+            JsonNode node = JSON.readTree(frame);
+            id = id == null ? node.get("id").asText() : id;
+            created = created == null ? node.get("created").asLong() : created;
+            assertThat(node.get("id").asText()).isEqualTo(id);
+            assertThat(node.get("created").asLong()).isEqualTo(created);
+            out.add(frame.replace(id, "ID").replace("\"created\":" + created, "\"created\":0"));
+        }
+        assertThat(id).matches("chatcmpl-[0-9A-Za-z]{24}|cmpl-[0-9A-Za-z]{24}");
+        return out;
+    }
+
+    private static String chunk(String delta, String finish, String usage) {
+        return "{\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"fake-model\","
+                + "\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"logprobs\":null,\"finish_reason\":"
+                + (finish == null ? "null" : "\"" + finish + "\"") + "}]" + (usage == null ? "" : ",\"usage\":" + usage)
+                + "}";
+    }
+
+    @Test
+    void streamedChatFollowsTheContractFrameByFrame() throws Exception {
+        FakeEngine engine = new FakeEngine(4096, 2).script("Think", "ing.\n", "</think>", "\n\nHi", " there");
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            Http.Response r = server.http().post("/v1/chat/completions",
+                    HI + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("Content-Type")).startsWith("text/event-stream");
+            assertThat(normalized(r.dataFrames())).containsExactly(
+                    chunk("{\"role\":\"assistant\"}", null, "null"),
+                    chunk("{\"reasoning_content\":\"Think\"}", null, "null"),
+                    chunk("{\"reasoning_content\":\"ing.\"}", null, "null"),
+                    chunk("{\"content\":\"Hi\"}", null, "null"),
+                    chunk("{\"content\":\" there\"}", null, "null"),
+                    chunk("{}", "stop", "null"),
+                    "{\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"fake-model\","
+                            + "\"choices\":[],\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":6,"
+                            + "\"total_tokens\":37,\"completion_tokens_details\":{\"reasoning_tokens\":3}}}",
+                    "[DONE]");
+        }
+    }
+
+    @Test
+    void withoutIncludeUsageThereIsNoUsageAnywhere() throws Exception {
+        FakeEngine engine = new FakeEngine(4096, 2).script("a</think>b");
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            Http.Response r = server.http().post("/v1/chat/completions", HI + ",\"stream\":true}");
+
+            assertThat(normalized(r.dataFrames())).containsExactly(
+                    chunk("{\"role\":\"assistant\"}", null, null),
+                    chunk("{\"reasoning_content\":\"a\"}", null, null), // one step: reasoning first, then content
+                    chunk("{\"content\":\"b\"}", null, null),
+                    chunk("{}", "stop", null),
+                    "[DONE]");
+        }
+    }
+
+    @Test
+    void nonStreamedChatIsTheFoldOfTheStream() {
+        FakeEngine engine = new FakeEngine(4096, 2).script("Think", "ing.\n", "</think>", "\n\nHi", " there");
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            JsonNode body = server.http().post("/v1/chat/completions", HI + "}").json();
+
+            assertThat(body.get("object").asText()).isEqualTo("chat.completion");
+            assertThat(body.get("id").asText()).startsWith("chatcmpl-");
+            JsonNode choice = body.get("choices").get(0);
+            assertThat(choice.get("message").get("role").asText()).isEqualTo("assistant");
+            assertThat(choice.get("message").get("reasoning_content").asText()).isEqualTo("Thinking.");
+            assertThat(choice.get("message").get("content").asText()).isEqualTo("Hi there");
+            assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
+            assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void streamedCompletionsUseTextCompletionChunks() throws Exception {
+        FakeEngine engine = new FakeEngine(4096, 2).script(" world", "</think>x").withoutEos();
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            Http.Response r = server.http().post("/v1/completions",
+                    "{\"prompt\":\"hello\",\"max_tokens\":2,\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+
+            List<String> frames = normalized(r.dataFrames());
+            String head = "{\"id\":\"ID\",\"object\":\"text_completion\",\"created\":0,\"model\":\"fake-model\",";
+            assertThat(frames).containsExactly(
+                    head + "\"choices\":[{\"text\":\" world\",\"index\":0,\"logprobs\":null,\"finish_reason\":null}],"
+                            + "\"usage\":null}",
+                    head + "\"choices\":[{\"text\":\"</think>x\",\"index\":0,\"logprobs\":null,"
+                            + "\"finish_reason\":null}],\"usage\":null}",
+                    head + "\"choices\":[{\"text\":\"\",\"index\":0,\"logprobs\":null,\"finish_reason\":\"length\"}],"
+                            + "\"usage\":null}",
+                    head + "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7,"
+                            + "\"completion_tokens_details\":{\"reasoning_tokens\":0}}}",
+                    "[DONE]");
+        }
+    }
+
+    @Test
+    void keepAliveCommentsFlowWhileTheFirstTokenIsAwaited() {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeEngine engine = new FakeEngine(4096, 2).script("</think>done").holdBeforeFirstPiece(release);
+        try (TestServer server = TestServer.serving(engine, Duration.ofMillis(50))) {
+            HttpResponse<Stream<String>> response = server.http().postLines("/v1/chat/completions",
+                    HI + ",\"stream\":true}");
+            List<String> lines = new ArrayList<>();
+            Iterator<String> it = response.body().iterator();
+            while (it.hasNext()) {
+                String line = it.next();
+                lines.add(line);
+                if (line.equals(": ping")) {
+                    release.countDown(); // the engine may answer once a keep-alive has been seen
+                }
+            }
+            assertThat(lines).contains(": ping");
+            assertThat(lines.indexOf(": ping")).isLessThan(lines.indexOf("data: [DONE]"));
+            assertThat(String.join("\n", lines)).contains("\"content\":\"done\"");
+        }
+    }
+
+    @Test
+    void anErrorAfterTheFirstTokenIsOneErrorFrameThenTheEnd() throws Exception {
+        FakeEngine engine = new FakeEngine(4096, 2).script("one", "two", "three").failAfter(2);
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            Http.Response r = server.http().post("/v1/chat/completions", HI + ",\"stream\":true}");
+
+            assertThat(r.status()).isEqualTo(200);
+            List<String> frames = r.dataFrames();
+            assertThat(frames).doesNotContain("[DONE]");
+            JsonNode error = JSON.readTree(frames.get(frames.size() - 1)).get("error");
+            assertThat(error.get("message").asText()).contains("failed on purpose");
+            assertThat(error.get("type").asText()).isEqualTo("server_error");
+            assertThat(error.has("param")).isTrue();
+            assertThat(error.has("code")).isTrue();
+            // the server carries on
+            engine.failAfter(-1);
+            assertThat(server.http().post("/v1/chat/completions", HI + "}").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void whileLoadingEverythingIs503WithRetryAfterEvenForStreams() {
+        ModelHost host = new ModelHost();
+        try (TestServer server = TestServer.loading(host)) {
+            for (Http.Response r : List.of(server.http().get("/health"), server.http().get("/v1/models"),
+                    server.http().post("/v1/chat/completions", HI + ",\"stream\":true}"))) {
+                assertThat(r.status()).isEqualTo(503);
+                assertThat(r.header("Retry-After")).isEqualTo("5");
+                assertThat(r.header("Content-Type")).startsWith("application/json");
+                assertThat(r.json().get("error").get("code").asText()).isEqualTo("model_loading");
+            }
+        }
+    }
+
+    @Test
+    void unknownRoutesMethodsAndModelsAnswerInOpenAiShape() {
+        try (TestServer server = TestServer.serving(new FakeEngine(4096, 1), Duration.ofSeconds(30))) {
+            Http http = server.http();
+            Http.Response notFound = http.get("/v1/nothing-here");
+            assertThat(notFound.status()).isEqualTo(404);
+            assertThat(notFound.json().get("error").get("message").asText()).contains("/v1/nothing-here");
+
+            Http.Response wrongMethod = http.method("DELETE", "/v1/chat/completions");
+            assertThat(wrongMethod.status()).isEqualTo(405);
+            assertThat(wrongMethod.json().get("error").get("type").asText()).isEqualTo("invalid_request_error");
+
+            Http.Response noModel = http.get("/v1/models/other");
+            assertThat(noModel.status()).isEqualTo(404);
+            assertThat(noModel.json().get("error").get("code").asText()).isEqualTo("model_not_found");
+
+            JsonNode model = http.get("/v1/models/fake-model").json();
+            assertThat(model.get("object").asText()).isEqualTo("model");
+            assertThat(model.get("meta").get("context_length").asInt()).isEqualTo(4096);
+            assertThat(http.get("/health").json().get("status").asText()).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void maxTokensIsClampedToTheRestOfTheContext() {
+        FakeEngine engine = new FakeEngine(100, 1).script("a", "b");
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\",\"max_tokens\":1000}");
+            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\"}");
+            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\",\"max_tokens\":7}");
+
+            assertThat(engine.requests).extracting(req -> req.maxTokens()).containsExactly(90, 90, 7);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.ggufserver.support;
+
+import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.server.GgufServer;
+import dev.ggufserver.server.ServerConfig;
+import dev.ggufserver.server.StartupException;
+import dev.ggufserver.testmodel.TinyModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Real gguf-servers (native engine, real HTTP) on the tiny scripted model, started once per configuration and
+ * shared by the test classes of one JVM: llama.cpp 4.2.0 frees nothing on close, so fewer loads keep memory flat.
+ */
+public final class RealServers {
+    private static final Map<String, GgufServer> SERVERS = new ConcurrentHashMap<>();
+    private static final Path DIR = tempDir();
+
+    private RealServers() {
+    }
+
+    private static Path tempDir() {
+        try {
+            Path dir = Files.createTempDirectory("gguf-server-test-models");
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static synchronized Path tinyModel() {
+        Path file = DIR.resolve("tiny-r1.gguf");
+        if (!Files.exists(file)) {
+            TinyModel.write(DIR);
+        }
+        return file;
+    }
+
+    /** The default test server: 4 slots of 512 tokens. */
+    public static String url() {
+        return url(512, 4);
+    }
+
+    public static String url(int contextPerRequest, int parallel) {
+        return url(tinyModel(), contextPerRequest, parallel);
+    }
+
+    public static synchronized String url(Path model, int contextPerRequest, int parallel) {
+        return "http://127.0.0.1:" + server(model, contextPerRequest, parallel).port();
+    }
+
+    public static synchronized GgufServer server(Path model, int contextPerRequest, int parallel) {
+        return SERVERS.computeIfAbsent(model + ":" + contextPerRequest + ":" + parallel, k -> {
+            try {
+                return GgufServer.start(new ServerConfig(model, "127.0.0.1", 0, contextPerRequest, parallel, 2,
+                        "tiny-r1", ReasoningFormat.DEEPSEEK, false, ServerConfig.DEFAULT_MAX_BODY_BYTES, 5_000));
+            } catch (StartupException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    /** The tiny model with a template that does not open the thought: the model writes {@code <think>} itself. */
+    public static synchronized Path tinyModelWithoutThinkPrefill() {
+        Path file = DIR.resolve("tiny-r1-old-template.gguf");
+        if (!Files.exists(file)) {
+            String template = TinyModel.officialTemplate().replace("{{'<｜Assistant｜><think>\\n'}}",
+                    "{{'<｜Assistant｜>'}}");
+            if (template.equals(TinyModel.officialTemplate())) {
+                throw new IllegalStateException("the official template no longer has the prefill to remove");
+            }
+            TinyModel.write(DIR, "tiny-r1-old-template.gguf", template);
+        }
+        return file;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.ggufserver.support;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import dev.ggufserver.engine.Engine;
+import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.server.HttpServer;
+import dev.ggufserver.server.ServerConfig;
+import dev.ggufserver.template.ChatTemplate;
+import dev.ggufserver.testmodel.TinyModel;
+import io.javalin.Javalin;
+import java.time.Duration;
+
+/** The real HTTP server on a free port around any engine (usually a {@link FakeEngine}). */
+public final class TestServer implements AutoCloseable {
+    private final Javalin app;
+    private final ModelHost host;
+
+    private TestServer(Javalin app, ModelHost host) {
+        this.app = app;
+        this.host = host;
+    }
+
+    /** Serving {@code engine} with the official R1 template; keep-alives every {@code keepAlive}. */
+    public static TestServer serving(Engine engine, Duration keepAlive) {
+        ModelHost host = new ModelHost();
+        TestServer server = loading(host);
+        host.ready(ServedModel.of(engine, new ChatTemplate(TinyModel.officialTemplate(), TinyModel.BOS, TinyModel.EOS,
+                true), ReasoningFormat.DEEPSEEK, keepAlive));
+        return server;
+    }
+
+    /** A server whose model has not finished loading. */
+    public static TestServer loading(ModelHost host) {
+        Javalin app = HttpServer.create(new HttpServer.Settings("127.0.0.1", 0,
+                ServerConfig.DEFAULT_MAX_BODY_BYTES), host).start();
+        return new TestServer(app, host);
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + app.port();
+    }
+
+    public Http http() {
+        return new Http(url());
+    }
+
+    public OpenAIClient sdk() {
+        return sdkFor(url());
+    }
+
+    public static OpenAIClient sdkFor(String url) {
+        return OpenAIOkHttpClient.builder().baseUrl(url + "/v1").apiKey("not-needed").maxRetries(0)
+                .timeout(Duration.ofSeconds(60)).build();
+    }
+
+    public ModelHost host() {
+        return host;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+}
