@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 /** The command line; every option can also come from an environment variable GGUF_SERVER_&lt;NAME&gt;. */
 @Command(name = "gguf-server", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        subcommands = BenchCommand.class,
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Serves a GGUF model over OpenAI-compatible HTTP endpoints.",
         footer = {"", "Every option can also be set as an environment variable, e.g. GGUF_SERVER_PORT=9000."})

@@ -1,0 +1,156 @@
+package dev.ggufserver.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ggufserver.support.Http;
+import dev.ggufserver.testmodel.TinyModel;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged jar as a user runs it: options, environment variables, exit codes, one-line errors. */
+class CommandLineIT {
+    private static final Path JAR = Path.of(System.getProperty("gguf-server.jar", "target/gguf-server.jar"));
+    private static final Pattern LISTENING = Pattern.compile("Listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    private record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    private static List<String> command(String... args) {
+        assertThat(JAR).as("the packaged jar (mvn package) must exist").exists();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", JAR.toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private static Result run(Map<String, String> env, String... args) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command(args));
+        builder.environment().putAll(env);
+        Process p = builder.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exits").isTrue();
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    private static Result run(String... args) throws Exception {
+        return run(Map.of(), args);
+    }
+
+    @Test
+    void helpAndVersionExitZero() throws Exception {
+        Result help = run("--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.stdout()).contains("--model", "--ctx-size", "--parallel", "--reasoning-format",
+                "GGUF_SERVER_PORT");
+
+        Result version = run("--version");
+        assertThat(version.exitCode()).isZero();
+        assertThat(version.stdout()).startsWith("gguf-server ").contains("b4916");
+    }
+
+    @Test
+    void badOptionsAndBadModelFilesAreOneLineAndExitCodeTwo() throws Exception {
+        Path notGguf = dir.resolve("notes.gguf");
+        Files.writeString(notGguf, "these are not weights");
+        Map<String, String> cases = Map.of(
+                "--bogus", "Unknown option",
+                "--port=70000 --model=x.gguf", "--port must be between 0 and 65535",
+                "--reasoning-format=loud --model=x.gguf", "--reasoning-format must be deepseek or none",
+                "--parallel=abc --model=x.gguf", "--parallel",
+                "--model=" + dir.resolve("missing.gguf"), "model file not found",
+                "--model=" + dir, "not a file",
+                "--model=" + notGguf, "invalid model file");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Result r = run(c.getKey().split(" "));
+            assertThat(r.exitCode()).as(c.getKey()).isEqualTo(2);
+            assertThat(r.stderr().strip()).as(c.getKey()).startsWith("gguf-server: ").contains(c.getValue())
+                    .doesNotContain("\n").doesNotContain("Exception");
+        }
+        Result missing = run();
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.stderr()).contains("--model is required");
+    }
+
+    @Test
+    void servesFromEnvironmentVariablesAndIgnoresLlamaArgVariables() throws Exception {
+        Path model = TinyModel.write(dir);
+        ProcessBuilder builder = new ProcessBuilder(command()).redirectErrorStream(true);
+        builder.environment().putAll(Map.of(
+                "GGUF_SERVER_MODEL", model.toString(),
+                "GGUF_SERVER_PORT", "0",
+                "GGUF_SERVER_CTX_SIZE", "256",
+                "GGUF_SERVER_ALIAS", "from-env",
+                // each of these would break the answer if llama.cpp saw it
+                "LLAMA_ARG_N_PREDICT", "1",
+                "LLAMA_ARG_CTX_SIZE", "16"));
+        Process server = builder.start();
+        try {
+            int port = awaitPort(server);
+            Http http = new Http("http://127.0.0.1:" + port);
+            assertThat(http.get("/health").status()).isEqualTo(200);
+
+            JsonNode body = http.post("/v1/chat/completions",
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").json();
+
+            assertThat(body.get("model").asText()).isEqualTo("from-env");
+            assertThat(body.get("choices").get(0).get("message").get("content").asText()).isEqualTo(TinyModel.ANSWER);
+            assertThat(http.get("/v1/models").json().get("data").get(0).get("meta").get("context_length").asInt())
+                    .isEqualTo(256);
+        } finally {
+            server.destroy();
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
+        }
+        assertThat(server.descendants().count()).isZero();
+    }
+
+    /** Reads the server's output until it says where it listens and that the model is ready. */
+    private static int awaitPort(Process server) throws Exception {
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(server.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    lines.add(line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            lines.add("<end>");
+        });
+        reader.setDaemon(true);
+        reader.start();
+        int port = -1;
+        StringBuilder seen = new StringBuilder();
+        while (true) {
+            String line = lines.poll(60, TimeUnit.SECONDS);
+            assertThat(line).as("server output so far:\n%s", seen).isNotNull().isNotEqualTo("<end>");
+            seen.append(line).append('\n');
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) {
+                port = Integer.parseInt(m.group(1));
+            }
+            if (line.contains("ready")) {
+                assertThat(port).isPositive();
+                return port;
+            }
+        }
+    }
+}
