@@ -25,6 +25,8 @@ public final class FakeEngine implements Engine {
     private volatile int failAfterPieces = -1;
     public final AtomicInteger cancellations = new AtomicInteger();
     public final AtomicInteger generations = new AtomicInteger();
+    /** Released once each time a generation starts, so tests can wait for one to be running. */
+    public final java.util.concurrent.Semaphore started = new java.util.concurrent.Semaphore(0);
     public final List<GenerationRequest> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
     public FakeEngine(int contextPerRequest, int parallel) {
@@ -66,6 +68,7 @@ public final class FakeEngine implements Engine {
     public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
         generations.incrementAndGet();
         requests.add(request);
+        started.release();
         CountDownLatch hold = holdBeforeFirstPiece;
         if (hold != null) {
             try {

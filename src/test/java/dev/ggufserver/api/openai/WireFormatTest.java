@@ -150,6 +150,33 @@ class WireFormatTest {
     }
 
     @Test
+    void aRequestQueuedBehindABusySlotGetsKeepAlivesThenItsAnswer() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        FakeEngine engine = new FakeEngine(4096, 1).script("</think>done").holdBeforeFirstPiece(release);
+        try (TestServer server = TestServer.serving(engine, Duration.ofMillis(50))) {
+            // the first request takes the only slot and holds it until released
+            Thread first = new Thread(() -> server.http().post("/v1/chat/completions", HI + "}"));
+            first.start();
+            assertThat(engine.started.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            HttpResponse<Stream<String>> queued = server.http().postLines("/v1/chat/completions",
+                    HI + ",\"stream\":true}");
+            List<String> lines = new ArrayList<>();
+            Iterator<String> it = queued.body().iterator();
+            while (it.hasNext()) {
+                String line = it.next();
+                lines.add(line);
+                if (line.equals(": ping")) {
+                    release.countDown(); // seen waiting while the first one generates: let both finish
+                }
+            }
+            first.join();
+            assertThat(lines.get(0)).isEqualTo(": ping");
+            assertThat(engine.generations.get()).isEqualTo(2);
+            assertThat(lines).contains("data: [DONE]");
+        }
+    }
+
+    @Test
     void anErrorAfterTheFirstTokenIsOneErrorFrameThenTheEnd() throws Exception {
         FakeEngine engine = new FakeEngine(4096, 2).script("one", "two", "three").failAfter(2);
         try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
