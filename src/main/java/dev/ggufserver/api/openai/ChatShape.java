@@ -12,18 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Chat completion objects and chunks for one response (one id, one created time). */
-final class ChatShape implements ResponseShape {
-    private final String id;
-    private final long created;
-    private final String model;
-    /** JSON null on every chunk when include_usage is on (as OpenAI sends it), absent otherwise. */
-    private final Object usagePlaceholder;
-
+final class ChatShape extends ResponseShape {
     ChatShape(String id, long created, String model, Object usagePlaceholder) {
-        this.id = id;
-        this.created = created;
-        this.model = model;
-        this.usagePlaceholder = usagePlaceholder;
+        super(id, created, model, usagePlaceholder);
     }
 
     private ChatCompletionChunk chunk(Delta delta, String finishReason) {
@@ -32,12 +23,12 @@ final class ChatShape implements ResponseShape {
     }
 
     @Override
-    public Object firstChunk() {
+    Object firstChunk() {
         return chunk(new Delta("assistant", null, null), null);
     }
 
     @Override
-    public List<Object> deltaChunks(String reasoning, String content) {
+    List<Object> deltaChunks(String reasoning, String content) {
         List<Object> chunks = new ArrayList<>(2);
         if (!reasoning.isEmpty()) {
             chunks.add(chunk(new Delta(null, null, reasoning), null));
@@ -49,17 +40,17 @@ final class ChatShape implements ResponseShape {
     }
 
     @Override
-    public Object finishChunk(FinishReason reason) {
+    Object finishChunk(FinishReason reason) {
         return chunk(new Delta(null, null, null), ResponseShape.wireName(reason));
     }
 
     @Override
-    public Object usageChunk(Usage usage) {
+    Object usageChunk(Usage usage) {
         return new ChatCompletionChunk(id, created, model, List.of(), OpenAiTypes.Usage.of(usage));
     }
 
     @Override
-    public Object complete(String reasoning, String content, FinishReason reason, Usage usage) {
+    Object complete(String reasoning, String content, FinishReason reason, Usage usage) {
         AssistantMessage message = new AssistantMessage("assistant", content, reasoning.isEmpty() ? null : reasoning);
         return new ChatCompletion(id, created, model,
                 List.of(new ChatChoice(0, message, null, ResponseShape.wireName(reason))), OpenAiTypes.Usage.of(usage));

@@ -8,19 +8,32 @@ import java.util.List;
  * What differs between /v1/chat/completions and /v1/completions: the objects they answer with. Everything else
  * (waiting, generating, streaming, errors) is shared by {@link CompletionResponder}.
  */
-interface ResponseShape {
+abstract class ResponseShape {
+    protected final String id;
+    protected final long created;
+    protected final String model;
+    /** JSON null on every chunk when include_usage is on (as OpenAI sends it), absent otherwise. */
+    protected final Object usagePlaceholder;
+
+    ResponseShape(String id, long created, String model, Object usagePlaceholder) {
+        this.id = id;
+        this.created = created;
+        this.model = model;
+        this.usagePlaceholder = usagePlaceholder;
+    }
+
     /** Chunk that opens a stream, or null when the endpoint has none. */
-    Object firstChunk();
+    abstract Object firstChunk();
 
     /** Chunks for one step's reasoning and content (reasoning first; empty parts make no chunk). */
-    List<Object> deltaChunks(String reasoning, String content);
+    abstract List<Object> deltaChunks(String reasoning, String content);
 
-    Object finishChunk(FinishReason reason);
+    abstract Object finishChunk(FinishReason reason);
 
-    Object usageChunk(Usage usage);
+    abstract Object usageChunk(Usage usage);
 
     /** The whole non-streamed response. */
-    Object complete(String reasoning, String content, FinishReason reason, Usage usage);
+    abstract Object complete(String reasoning, String content, FinishReason reason, Usage usage);
 
     static String wireName(FinishReason reason) {
         return reason == FinishReason.LENGTH ? "length" : "stop";

@@ -7,17 +7,9 @@ import dev.ggufserver.generation.Usage;
 import java.util.List;
 
 /** Legacy text completion objects: the raw continuation, no roles, no reasoning split. */
-final class TextShape implements ResponseShape {
-    private final String id;
-    private final long created;
-    private final String model;
-    private final Object usagePlaceholder;
-
+final class TextShape extends ResponseShape {
     TextShape(String id, long created, String model, Object usagePlaceholder) {
-        this.id = id;
-        this.created = created;
-        this.model = model;
-        this.usagePlaceholder = usagePlaceholder;
+        super(id, created, model, usagePlaceholder);
     }
 
     private TextCompletion chunk(String text, String finishReason) {
@@ -26,28 +18,28 @@ final class TextShape implements ResponseShape {
     }
 
     @Override
-    public Object firstChunk() {
+    Object firstChunk() {
         return null;
     }
 
     @Override
-    public List<Object> deltaChunks(String reasoning, String content) {
+    List<Object> deltaChunks(String reasoning, String content) {
         String text = reasoning + content; // raw completions never split, so reasoning is always empty here
         return text.isEmpty() ? List.of() : List.of(chunk(text, null));
     }
 
     @Override
-    public Object finishChunk(FinishReason reason) {
+    Object finishChunk(FinishReason reason) {
         return chunk("", ResponseShape.wireName(reason));
     }
 
     @Override
-    public Object usageChunk(Usage usage) {
+    Object usageChunk(Usage usage) {
         return new TextCompletion(id, created, model, List.of(), OpenAiTypes.Usage.of(usage));
     }
 
     @Override
-    public Object complete(String reasoning, String content, FinishReason reason, Usage usage) {
+    Object complete(String reasoning, String content, FinishReason reason, Usage usage) {
         return new TextCompletion(id, created, model,
                 List.of(new TextChoice(reasoning + content, 0, null, ResponseShape.wireName(reason))),
                 OpenAiTypes.Usage.of(usage));

@@ -127,22 +127,27 @@ class WireFormatTest {
         }
     }
 
+    /** Reads a whole stream; the engine is released once a keep-alive has been seen (so one must come first). */
+    private static List<String> readReleasingOnPing(HttpResponse<Stream<String>> response, CountDownLatch release) {
+        List<String> lines = new ArrayList<>();
+        Iterator<String> it = response.body().iterator();
+        while (it.hasNext()) {
+            String line = it.next();
+            lines.add(line);
+            if (line.equals(": ping")) {
+                release.countDown();
+            }
+        }
+        return lines;
+    }
+
     @Test
     void keepAliveCommentsFlowWhileTheFirstTokenIsAwaited() {
         CountDownLatch release = new CountDownLatch(1);
         FakeEngine engine = new FakeEngine(4096, 2).script("</think>done").holdBeforeFirstPiece(release);
         try (TestServer server = TestServer.serving(engine, Duration.ofMillis(50))) {
-            HttpResponse<Stream<String>> response = server.http().postLines("/v1/chat/completions",
-                    HI + ",\"stream\":true}");
-            List<String> lines = new ArrayList<>();
-            Iterator<String> it = response.body().iterator();
-            while (it.hasNext()) {
-                String line = it.next();
-                lines.add(line);
-                if (line.equals(": ping")) {
-                    release.countDown(); // the engine may answer once a keep-alive has been seen
-                }
-            }
+            List<String> lines = readReleasingOnPing(server.http().postLines("/v1/chat/completions",
+                    HI + ",\"stream\":true}"), release);
             assertThat(lines).contains(": ping");
             assertThat(lines.indexOf(": ping")).isLessThan(lines.indexOf("data: [DONE]"));
             assertThat(String.join("\n", lines)).contains("\"content\":\"done\"");
@@ -158,17 +163,8 @@ class WireFormatTest {
             Thread first = new Thread(() -> server.http().post("/v1/chat/completions", HI + "}"));
             first.start();
             assertThat(engine.started.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            HttpResponse<Stream<String>> queued = server.http().postLines("/v1/chat/completions",
-                    HI + ",\"stream\":true}");
-            List<String> lines = new ArrayList<>();
-            Iterator<String> it = queued.body().iterator();
-            while (it.hasNext()) {
-                String line = it.next();
-                lines.add(line);
-                if (line.equals(": ping")) {
-                    release.countDown(); // seen waiting while the first one generates: let both finish
-                }
-            }
+            List<String> lines = readReleasingOnPing(server.http().postLines("/v1/chat/completions",
+                    HI + ",\"stream\":true}"), release);
             first.join();
             assertThat(lines.get(0)).isEqualTo(": ping");
             assertThat(engine.generations.get()).isEqualTo(2);
