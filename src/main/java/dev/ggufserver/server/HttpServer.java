@@ -5,6 +5,7 @@ import dev.ggufserver.api.openai.ApiException;
 import dev.ggufserver.api.openai.CompletionHandlers;
 import dev.ggufserver.api.openai.ModelsHandler;
 import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.web.ChatPage;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -41,6 +42,7 @@ public final class HttpServer {
             config.routes.get("/v1/models/<id>", models::get);
             config.routes.post("/v1/chat/completions", completions::chat);
             config.routes.post("/v1/completions", completions::completion);
+            ChatPage.register(config);
 
             mapErrors(config, mapper);
         });

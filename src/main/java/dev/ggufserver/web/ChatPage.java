@@ -1,0 +1,25 @@
+package dev.ggufserver.web;
+
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.staticfiles.Location;
+import java.util.Map;
+
+/**
+ * The chat page at {@code /}: static files from the classpath ({@code src/main/resources/web}) and its libraries
+ * (marked, DOMPurify, highlight.js) from webjars under {@code /webjars}. No build step and no CDN, so the page
+ * works offline; it talks to {@code /v1/chat/completions} like any other client.
+ */
+public final class ChatPage {
+    private ChatPage() {
+    }
+
+    public static void register(JavalinConfig config) {
+        config.staticFiles.add(files -> {
+            files.hostedPath = "/";
+            files.directory = "/web";
+            files.location = Location.CLASSPATH;
+            files.headers = Map.of("Cache-Control", "no-cache");
+        });
+        config.staticFiles.enableWebjars();
+    }
+}

@@ -1,0 +1,319 @@
+package dev.ggufserver.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.generation.RunStats;
+import dev.ggufserver.server.GgufServer;
+import dev.ggufserver.support.RealServers;
+import dev.ggufserver.support.TestServer;
+import dev.ggufserver.testmodel.TinyModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The chat page in Debian's headless Chromium against the real server and native engine on the tiny scripted
+ * model. Screenshots of a finished answer (light and dark) land in target/screenshots.
+ */
+class ChatPageBrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+
+    private static ChromeDriver driver;
+    private static GgufServer server;
+    private static String url;
+
+    @BeforeAll
+    static void startBrowser() throws IOException {
+        assertThat(CHROMIUM).as("Debian's chromium must be installed (.ci/run installs it)").exists();
+        assertThat(CHROMEDRIVER).as("Debian's chromium-driver must be installed (.ci/run installs it)").exists();
+        server = RealServers.server(RealServers.tinyModel(), 256, 2);
+        url = "http://127.0.0.1:" + server.port();
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,800",
+                "--user-data-dir=" + Files.createTempDirectory("chromium-profile"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        driver = new ChromeDriver(service, options);
+        Files.createDirectories(SCREENSHOTS);
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (driver != null) {
+            driver.quit();
+        }
+    }
+
+    @BeforeEach
+    void freshPage() {
+        driver.manage().window().setSize(new Dimension(1280, 800));
+        driver.get(url + "/");
+        js("localStorage.clear()");
+        driver.navigate().refresh();
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · tiny-r1"));
+    }
+
+    private static Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
+    private static <T> T waitFor(java.util.function.Function<org.openqa.selenium.WebDriver, T> condition) {
+        // the page re-renders messages when an answer ends, so elements found a moment ago may be replaced
+        return new WebDriverWait(driver, Duration.ofSeconds(30))
+                .ignoring(StaleElementReferenceException.class)
+                .until(condition::apply);
+    }
+
+    private static void type(String text) {
+        WebElement input = driver.findElement(By.id("input"));
+        input.sendKeys(text);
+        input.sendKeys(Keys.ENTER);
+    }
+
+    private static WebElement lastAssistant() {
+        List<WebElement> all = driver.findElements(By.cssSelector(".message.assistant"));
+        assertThat(all).isNotEmpty();
+        return all.get(all.size() - 1);
+    }
+
+    private static String text(WebElement root, String css) {
+        return root.findElement(By.cssSelector(css)).getAttribute("textContent").strip();
+    }
+
+    /** Waits until the answer has finished (the Send button is back). */
+    private static WebElement awaitAnswer() {
+        waitFor(d -> d.findElement(By.id("send")).isDisplayed());
+        return lastAssistant();
+    }
+
+    @Test
+    void enterSendsAndTheThinkingStreamsApartFromTheAnswer() throws IOException {
+        WebElement input = driver.findElement(By.id("input"));
+        input.sendKeys("first line");
+        input.sendKeys(Keys.chord(Keys.SHIFT, Keys.ENTER));
+        input.sendKeys("second line");
+        assertThat(input.getAttribute("value")).isEqualTo("first line\nsecond line");
+        assertThat(driver.findElements(By.cssSelector(".message"))).isEmpty(); // Shift+Enter did not send
+        input.clear();
+
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        WebElement answer = awaitAnswer();
+
+        assertThat(text(answer, ".thinking-text")).isEqualTo(TinyModel.THINKING);
+        assertThat(text(answer, ".content")).isEqualTo(TinyModel.ANSWER);
+        WebElement thinking = answer.findElement(By.cssSelector(".thinking"));
+        assertThat(thinking.getAttribute("open")).as("collapsed once the answer came").isNull();
+        assertThat(text(answer, ".thinking summary")).matches("Thought for [0-9.]+ s");
+        thinking.findElement(By.tagName("summary")).click();
+        assertThat(thinking.getAttribute("open")).as("opens on click").isNotNull();
+        assertThat(answer.findElement(By.cssSelector(".thinking-text")).isDisplayed()).isTrue();
+        assertThat(text(answer, ".stats")).contains(TinyModel.CHAT_COMPLETION_TOKENS + " tokens")
+                .contains("tokens/s").contains("first token");
+        assertThat(driver.findElement(By.cssSelector(".message.user .content")).getText()).isEqualTo("hi");
+
+        screenshot("chat-light.png"); // with the thought opened
+        darkMode(true);
+        try {
+            String background = (String) js("return getComputedStyle(document.body).backgroundColor");
+            assertThat(background).isEqualTo("rgb(21, 23, 27)");
+            screenshot("chat-dark.png");
+        } finally {
+            darkMode(false);
+        }
+    }
+
+    @Test
+    void stopEndsAnEndlessThoughtAndTheServerFreesTheSlot() throws Exception {
+        // one slot with room for 30,000 tokens: the thought goes on far longer than the test needs to press Stop
+        GgufServer roomy = RealServers.server(RealServers.tinyModel(), 30_000, 1);
+        driver.get("http://127.0.0.1:" + roomy.port() + "/");
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · tiny-r1"));
+        RunStats stats = roomy.host().current().orElseThrow().runner().stats();
+        long goneBefore = stats.clientGone();
+
+        type("please loop");
+        waitFor(d -> text(lastAssistant(), ".thinking-text").contains("Round and round it goes."));
+        WebElement thinking = lastAssistant().findElement(By.cssSelector(".thinking"));
+        assertThat(thinking.getAttribute("open")).as("open while thinking").isNotNull();
+        assertThat(text(lastAssistant(), ".thinking summary")).isEqualTo("Thinking…");
+        driver.findElement(By.id("stop")).click();
+
+        WebElement stopped = awaitAnswer();
+        assertThat(text(stopped, ".stats")).startsWith("Stopped");
+        assertThat(text(stopped, ".thinking summary")).endsWith("(stopped)");
+        assertThat(stats.awaitClientGone(goneBefore + 1, 30, TimeUnit.SECONDS)).as("server stopped generating")
+                .isTrue();
+        // the freed (only) slot serves the next message, in a new chat: this one's history says "loop"
+        driver.findElement(By.id("new-chat")).click();
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+    }
+
+    @Test
+    void conversationsSurviveAReloadAndCanBeSwitchedRenamedAndDeleted() {
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+        driver.findElement(By.id("new-chat")).click();
+        assertThat(driver.findElements(By.cssSelector(".message"))).isEmpty();
+        type("hello again");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+
+        driver.navigate().refresh();
+        waitFor(ExpectedConditions.numberOfElementsToBe(By.cssSelector(".conversations li"), 2));
+        assertThat(driver.findElement(By.id("chat-title")).getText()).isEqualTo("hello again");
+        assertThat(text(lastAssistant(), ".content")).isEqualTo(TinyModel.ANSWER);
+        assertThat(text(lastAssistant(), ".thinking-text")).isEqualTo(TinyModel.THINKING);
+
+        driver.findElements(By.cssSelector(".conversations .open-chat")).stream()
+                .filter(b -> b.getText().equals("hi")).findFirst().orElseThrow().click();
+        assertThat(driver.findElement(By.cssSelector(".message.user .content")).getText()).isEqualTo("hi");
+
+        driver.findElement(By.cssSelector(".conversations li.current .rename")).click();
+        driver.switchTo().alert().sendKeys("Greetings");
+        driver.switchTo().alert().accept();
+        assertThat(driver.findElement(By.id("chat-title")).getText()).isEqualTo("Greetings");
+
+        driver.findElement(By.cssSelector(".conversations li.current .delete")).click();
+        driver.switchTo().alert().accept();
+        driver.navigate().refresh();
+        waitFor(ExpectedConditions.numberOfElementsToBe(By.cssSelector(".conversations li"), 1));
+        assertThat(driver.findElement(By.cssSelector(".conversations .open-chat")).getText()).isEqualTo("hello again");
+    }
+
+    @Test
+    void markdownRendersAsHtmlAndScriptsInAnswersNeverRun() {
+        type("markdown please");
+        waitFor(d -> !d.findElements(By.cssSelector(".message.assistant .content table")).isEmpty());
+        WebElement answer = awaitAnswer();
+
+        assertThat(answer.findElement(By.cssSelector(".content h2")).getText()).isEqualTo("Plan");
+        assertThat(answer.findElement(By.cssSelector(".content li strong")).getText()).isEqualTo("bold");
+        assertThat(answer.findElements(By.cssSelector(".content table td"))).hasSize(2);
+        WebElement code = answer.findElement(By.cssSelector(".content pre code"));
+        assertThat(code.getAttribute("class")).contains("hljs").contains("language-python");
+        assertThat(code.findElements(By.cssSelector("span"))).as("syntax highlighted").isNotEmpty();
+        assertThat(answer.findElement(By.cssSelector(".content pre .copy-code")).getText()).isEqualTo("Copy");
+
+        assertThat(driver.findElements(By.cssSelector(".messages script"))).isEmpty();
+        assertThat(answer.findElements(By.cssSelector(".content [onerror]"))).isEmpty();
+        assertThat(js("return typeof window.__injected")).isEqualTo("undefined");
+    }
+
+    @Test
+    void regenerateAndEditTheLastTurn() {
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+
+        lastAssistant().findElement(By.xpath(".//button[text()='Regenerate']")).click();
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+        assertThat(driver.findElements(By.cssSelector(".message"))).hasSize(2);
+
+        driver.findElement(By.cssSelector(".message.user")).findElement(By.xpath(".//button[text()='Edit']")).click();
+        assertThat(driver.findElements(By.cssSelector(".message"))).isEmpty();
+        WebElement input = driver.findElement(By.id("input"));
+        assertThat(input.getAttribute("value")).isEqualTo("hi");
+        input.sendKeys(" there");
+        input.sendKeys(Keys.ENTER);
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        assertThat(driver.findElement(By.cssSelector(".message.user .content")).getText()).isEqualTo("hi there");
+    }
+
+    @Test
+    void settingsAreKeptAndApplied() {
+        driver.findElement(By.id("open-settings")).click();
+        driver.findElement(By.id("max-tokens")).sendKeys("5");
+        driver.findElement(By.id("system-prompt")).sendKeys("Be brief.");
+        driver.findElement(By.id("save-settings")).click();
+        driver.navigate().refresh();
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · tiny-r1"));
+
+        type("hi");
+        WebElement answer = awaitAnswer();
+        waitFor(d -> text(lastAssistant(), ".stats").contains("5 tokens"));
+        assertThat(text(answer, ".thinking-text")).isEqualTo("Okay, the user said");
+        driver.findElement(By.id("open-settings")).click();
+        assertThat(driver.findElement(By.id("max-tokens")).getAttribute("value")).isEqualTo("5");
+        assertThat(driver.findElement(By.id("system-prompt")).getAttribute("value")).isEqualTo("Be brief.");
+    }
+
+    @Test
+    void anApiErrorIsShownInTheConversation() {
+        type("word ".repeat(300));
+
+        WebElement answer = awaitAnswer();
+        waitFor(d -> lastAssistant().findElement(By.cssSelector(".error")).isDisplayed());
+        assertThat(answer.findElement(By.cssSelector(".error")).getText())
+                .contains("maximum context length is 256 tokens");
+    }
+
+    @Test
+    void showsModelLoadingAndAnUnreachableServer() {
+        TestServer loading = TestServer.loading(new ModelHost());
+        try {
+            driver.get(loading.url() + "/");
+            waitFor(ExpectedConditions.textToBe(By.id("status"), "Model loading…"));
+            type("hi");
+            waitFor(d -> lastAssistant().findElement(By.cssSelector(".error")).isDisplayed());
+            assertThat(text(lastAssistant(), ".error")).contains("still loading");
+        } finally {
+            loading.close();
+        }
+        type("anyone there?");
+        waitFor(d -> text(lastAssistant(), ".error").contains("unreachable"));
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Server unreachable"));
+    }
+
+    @Test
+    void onAPhoneTheConversationsHideBehindAButton() {
+        driver.manage().window().setSize(new Dimension(390, 844));
+        WebElement toggle = driver.findElement(By.id("toggle-sidebar"));
+        assertThat(toggle.isDisplayed()).isTrue();
+        assertThat(driver.findElement(By.id("new-chat")).getRect().getX()).isNegative(); // off-screen
+        toggle.click();
+        waitFor(d -> d.findElement(By.id("new-chat")).getRect().getX() >= 0);
+        assertThat(toggle.getAttribute("aria-expanded")).isEqualTo("true");
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        assertThat(lastAssistant().getRect().getWidth()).isLessThanOrEqualTo(390);
+    }
+
+    private static void darkMode(boolean dark) {
+        driver.executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features",
+                List.of(Map.of("name", "prefers-color-scheme", "value", dark ? "dark" : "light"))));
+    }
+
+    private static void screenshot(String name) throws IOException {
+        Files.write(SCREENSHOTS.resolve(name), driver.getScreenshotAs(OutputType.BYTES));
+    }
+}
