@@ -268,6 +268,52 @@ class ChatPageBrowserTest {
     }
 
     @Test
+    void earlierThinkingIsNeverSentBackAndTheApiKeyGoesAsBearer() throws Exception {
+        driver.findElement(By.id("open-settings")).click();
+        driver.findElement(By.id("api-key")).sendKeys("sk-test-123");
+        driver.findElement(By.id("save-settings")).click();
+        // record what the page sends, without changing it
+        js("window.__sent = []; const original = window.fetch;"
+                + "window.fetch = (url, options) => { if (String(url).includes('/chat/completions')) {"
+                + "window.__sent.push({body: options.body, auth: options.headers.Authorization}); }"
+                + "return original(url, options); };");
+
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+        type("and again");
+        waitFor(d -> driver.findElements(By.cssSelector(".message.assistant")).size() == 2
+                && TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> sent = (List<Map<String, Object>>) js("return window.__sent");
+        assertThat(sent).hasSize(2);
+        assertThat(sent.get(1).get("auth")).isEqualTo("Bearer sk-test-123");
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree((String) sent.get(1).get("body"));
+        assertThat(body.get("stream").asBoolean()).isTrue();
+        assertThat(body.get("messages")).hasSize(3);
+        assertThat(body.get("messages").get(1).get("role").asText()).isEqualTo("assistant");
+        assertThat(body.get("messages").get(1).get("content").asText()).isEqualTo(TinyModel.ANSWER);
+        assertThat(body.toString()).doesNotContain("friendly greeting").doesNotContain("reasoning");
+    }
+
+    @Test
+    void everyControlHasAnAccessibleName() {
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+        driver.findElement(By.id("open-settings")).click();
+
+        @SuppressWarnings("unchecked")
+        List<String> unnamed = (List<String>) js("return [...document.querySelectorAll('button, textarea, input')]"
+                + ".filter(e => !(e.getAttribute('aria-label') || e.textContent.trim()"
+                + " || (e.id && document.querySelector('label[for=\"' + e.id + '\"]'))))"
+                + ".map(e => e.outerHTML)");
+        assertThat(unnamed).isEmpty();
+        assertThat(driver.findElement(By.id("messages")).getAttribute("role")).isEqualTo("log");
+    }
+
+    @Test
     void anApiErrorIsShownInTheConversation() {
         type("word ".repeat(300));
 
