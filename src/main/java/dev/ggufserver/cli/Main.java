@@ -2,21 +2,19 @@ package dev.ggufserver.cli;
 
 import dev.ggufserver.server.GgufServer;
 import dev.ggufserver.server.StartupException;
+import java.time.Duration;
 import picocli.CommandLine;
 
 /**
  * The {@code gguf-server} command. Exit codes: 0 after --help or --version, 1 when the server cannot start, 2 for
  * bad options or a bad model file (one line on stderr, never a stack trace). Once started it runs until SIGTERM or
- * Ctrl-C.
+ * Ctrl-C, then lets running requests finish (--shutdown-timeout), stops its engine process and exits with 0.
  */
 public final class Main {
     private Main() {
     }
 
     public static void main(String[] args) throws Exception {
-        if (NativeEnvironment.polluted(System.getenv())) {
-            System.exit(NativeEnvironment.relaunchClean(args));
-        }
         ServeCommand command = new ServeCommand();
         CommandLine cli = new CommandLine(command)
                 .setParameterExceptionHandler((e, a) -> {
@@ -35,6 +33,11 @@ public final class Main {
             System.exit(e.exitCode());
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
+        Duration grace = command.config.shutdownGrace();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.shutdown(grace);
+            // a clean stop is a successful exit, whatever signal asked for it
+            Runtime.getRuntime().halt(0);
+        }, "shutdown"));
     }
 }

@@ -3,6 +3,7 @@ package dev.ggufserver.cli;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.server.ServerConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,6 +55,17 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String reasoningFormat;
 
+    @Option(names = "--watchdog-timeout", paramLabel = "SECONDS",
+            defaultValue = "${env:GGUF_SERVER_WATCHDOG_TIMEOUT:-300}",
+            description = "A generation that produces nothing for this long is stopped; if the engine cannot "
+                    + "stop it, the engine process is restarted (default: ${DEFAULT-VALUE}).")
+    int watchdogSeconds;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "SECONDS",
+            defaultValue = "${env:GGUF_SERVER_SHUTDOWN_TIMEOUT:-30}",
+            description = "On SIGTERM or Ctrl-C, how long running requests may finish (default: ${DEFAULT-VALUE}).")
+    int shutdownSeconds;
+
     @Option(names = "--log-native", defaultValue = "${env:GGUF_SERVER_LOG_NATIVE:-false}",
             description = "Let llama.cpp print its own logs.")
     boolean logNative;
@@ -85,13 +97,21 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ReasoningFormat format = ReasoningFormat.parse(reasoningFormat)
                 .orElseThrow(() -> usage("--reasoning-format must be deepseek or none, not " + reasoningFormat));
+        if (watchdogSeconds < 1 || watchdogSeconds > 86_400) {
+            throw usage("--watchdog-timeout must be between 1 and 86400 seconds, not " + watchdogSeconds);
+        }
+        if (shutdownSeconds < 0 || shutdownSeconds > 3_600) {
+            throw usage("--shutdown-timeout must be between 0 and 3600 seconds, not " + shutdownSeconds);
+        }
         if (host == null || host.isBlank()) {
             throw usage("--host must not be empty");
         }
         String id = alias != null && !alias.isBlank() ? alias : defaultAlias(model);
         int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
-                ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_KEEP_ALIVE_MILLIS);
+                ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_KEEP_ALIVE_MILLIS,
+                Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
+                Duration.ofSeconds(shutdownSeconds), false);
     }
 
     static String defaultAlias(Path model) {

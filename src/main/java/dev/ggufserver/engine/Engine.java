@@ -11,8 +11,17 @@ public interface Engine extends AutoCloseable {
 
     ModelInfo info();
 
-    /** Tokens the engine will see for this prompt, BOS included. */
-    int countPromptTokens(String prompt);
+    /** Whether requests can be served now; an engine in another process may be restarting. */
+    default EngineStatus status() {
+        return EngineStatus.READY;
+    }
+
+    /**
+     * Tokens the engine will see for this prompt, BOS included.
+     *
+     * @throws EngineUnavailableException when the engine cannot answer now
+     */
+    int countPromptTokens(String prompt) throws EngineException;
 
     /**
      * Generates until EOS, the token limit, or the listener asks to stop. Returns how it ended.

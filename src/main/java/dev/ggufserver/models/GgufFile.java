@@ -64,6 +64,19 @@ public record GgufFile(Path path, long fileSize, int version, Map<String, Object
         return total;
     }
 
+    /** The text of a special token named by its id key, e.g. {@code tokenizer.ggml.bos_token_id}; "" if none. */
+    public String specialTokenText(String idKey) {
+        List<String> tokens = list("tokenizer.ggml.tokens", String.class);
+        return integer(idKey).filter(id -> id >= 0 && id < tokens.size())
+                .map(id -> tokens.get(id.intValue())).orElse("");
+    }
+
+    /** Whether llama.cpp puts BOS in front of every prompt (its default: only SentencePiece vocabularies). */
+    public boolean addsBosToken() {
+        return bool("tokenizer.ggml.add_bos_token")
+                .orElse(string("tokenizer.ggml.model").orElse("").equals("llama"));
+    }
+
     public Optional<String> chatTemplate() {
         return string("tokenizer.chat_template");
     }

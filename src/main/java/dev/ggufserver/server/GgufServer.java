@@ -2,8 +2,7 @@ package dev.ggufserver.server;
 
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.ModelInfo;
-import dev.ggufserver.engine.llama.LlamaEngine;
-import dev.ggufserver.engine.llama.Vocabulary;
+import dev.ggufserver.engine.worker.WorkerEngine;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.models.GgufFile;
@@ -15,13 +14,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The composition root: check the model file in Java, start HTTP (answering 503 while loading), load the native
- * engine, serve. Used by the command line and, unchanged, by the integration tests.
+ * The composition root: check the model file in Java, start HTTP (answering 503 while loading), start the engine
+ * process, serve. This process never loads the native library. Used by the command line and, unchanged, by the
+ * integration tests.
  */
 public final class GgufServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("gguf-server");
@@ -32,9 +31,9 @@ public final class GgufServer implements AutoCloseable {
 
     private final Javalin app;
     private final ModelHost host;
-    private final LlamaEngine engine;
+    private final WorkerEngine engine;
 
-    private GgufServer(Javalin app, ModelHost host, LlamaEngine engine) {
+    private GgufServer(Javalin app, ModelHost host, WorkerEngine engine) {
         this.app = app;
         this.host = host;
         this.engine = engine;
@@ -57,11 +56,11 @@ public final class GgufServer implements AutoCloseable {
         ModelInfo info = new ModelInfo(config.alias(), config.contextPerRequest(), config.parallel(),
                 gguf.architecture(), gguf.parameterCount(), gguf.quantization(), gguf.fileSize(),
                 gguf.archInteger("context_length").orElse(0L));
-        Vocabulary vocabulary = Vocabulary.fromGguf(gguf);
-        LlamaEngine engine;
+        WorkerEngine engine;
         try {
-            engine = LlamaEngine.load(new LlamaEngine.Settings(config.model(), config.contextPerRequest(),
-                    config.parallel(), config.threads(), config.nativeLogs()), info, vocabulary);
+            engine = WorkerEngine.start(new WorkerEngine.Settings(config.model(), config.contextPerRequest(),
+                    config.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
+                    config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks()), info);
         } catch (EngineException e) {
             host.failed(e.getMessage());
             app.stop();
@@ -71,8 +70,8 @@ public final class GgufServer implements AutoCloseable {
             log.warn("{} has no chat template; using ChatML", config.model());
             return CHATML;
         });
-        ChatTemplate chatTemplate = new ChatTemplate(template, vocabulary.bosText(),
-                tokenText(gguf, "tokenizer.ggml.eos_token_id"), vocabulary.addsBos());
+        ChatTemplate chatTemplate = new ChatTemplate(template, gguf.specialTokenText("tokenizer.ggml.bos_token_id"),
+                gguf.specialTokenText("tokenizer.ggml.eos_token_id"), gguf.addsBosToken());
         host.ready(ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
                 Duration.ofMillis(config.keepAliveMillis())));
         log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel", info.id(),
@@ -89,7 +88,26 @@ public final class GgufServer implements AutoCloseable {
         return host;
     }
 
-    /** Stops accepting requests and stops the native loop (llama.cpp 4.2.0 frees no memory until exit). */
+    public WorkerEngine engine() {
+        return engine;
+    }
+
+    /**
+     * The graceful end (SIGTERM, Ctrl-C): new completions get 503, running ones may finish within {@code grace},
+     * then HTTP stops and the engine process is stopped.
+     */
+    public void shutdown(Duration grace) {
+        try {
+            if (!host.drain(grace)) {
+                log.warn("Requests still running after {} s; stopping anyway", grace.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
+    /** Stops HTTP and the engine process at once. */
     @Override
     public void close() {
         app.stop();
@@ -122,12 +140,6 @@ public final class GgufServer implements AutoCloseable {
                     + ": it has no tokenizer vocabulary");
         }
         return gguf;
-    }
-
-    private static String tokenText(GgufFile gguf, String key) {
-        List<String> tokens = gguf.list("tokenizer.ggml.tokens", String.class);
-        return gguf.integer(key).filter(id -> id >= 0 && id < tokens.size())
-                .map(id -> tokens.get(id.intValue())).orElse("");
     }
 
     private static String rootMessage(Throwable e) {

@@ -11,12 +11,14 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Builds the Javalin app: the route table, the JSON mapper, limits, and the one place errors are rendered. */
 public final class HttpServer {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+    private static final long RESPONSE_COMPLETION_MILLIS = 5_000;
 
     /** Settings of the HTTP side. */
     public record Settings(String host, int port, long maxBodyBytes) {
@@ -36,6 +38,14 @@ public final class HttpServer {
             config.http.prefer405over404 = true;
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
+            config.jetty.modifyServer(server -> {
+                // Jetty would stop itself on SIGTERM and cut running streams; GgufServer.shutdown drains them first
+                server.setStopAtShutdown(false);
+                // and when it stops, responses whose handler has returned still complete (the last chunk of a
+                // stream, a JSON body Javalin writes after the handler)
+                server.setHandler(new GracefulHandler());
+                server.setStopTimeout(RESPONSE_COMPLETION_MILLIS);
+            });
 
             config.routes.get("/health", models::health);
             config.routes.get("/v1/models", models::list);

@@ -2,11 +2,44 @@ package dev.ggufserver.server;
 
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.nio.file.Path;
+import java.time.Duration;
 
-/** Everything the server is started with, from the command line or GGUF_SERVER_* variables, validated. */
+/**
+ * Everything the server is started with, from the command line or GGUF_SERVER_* variables, validated.
+ *
+ * @param watchdog          a generation silent this long is cancelled (the engine restarted if it is stuck)
+ * @param restartDelay      first delay before restarting a dead engine process; doubles while it keeps dying,
+ *                          up to {@link #MAX_RESTART_DELAY} (or restartDelay itself when that is longer)
+ * @param shutdownGrace     how long running requests may finish after SIGTERM
+ * @param engineTestHooks   lets tests crash the engine process on purpose; never set by the command line
+ */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, long maxBodyBytes,
-                           long keepAliveMillis) {
+                           long keepAliveMillis, Duration watchdog, Duration restartDelay, Duration shutdownGrace,
+                           boolean engineTestHooks) {
     public static final long DEFAULT_MAX_BODY_BYTES = 8L * 1024 * 1024;
     public static final long DEFAULT_KEEP_ALIVE_MILLIS = 5_000;
+    public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
+    public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(1);
+    public static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+
+    /** Defaults for everything but what identifies the model and its size. */
+    public static ServerConfig of(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
+                                  String alias) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
+                ReasoningFormat.DEEPSEEK, false, DEFAULT_MAX_BODY_BYTES, DEFAULT_KEEP_ALIVE_MILLIS, DEFAULT_WATCHDOG,
+                DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE, false);
+    }
+
+    /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
+    public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, maxBodyBytes, keepAliveMillis, watchdog, restartDelay, shutdownGrace, true);
+    }
+
+    /** The longest wait between restarts: fixed delays for tests, a capped backoff otherwise. */
+    public Duration maxRestartDelay() {
+        return engineTestHooks ? restartDelay : MAX_RESTART_DELAY;
+    }
 }

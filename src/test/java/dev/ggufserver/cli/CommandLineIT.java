@@ -118,7 +118,70 @@ class CommandLineIT {
             server.destroy();
             assertThat(server.waitFor(30, TimeUnit.SECONDS)).as("stops on SIGTERM").isTrue();
         }
+        assertThat(server.exitValue()).isZero();
         assertThat(server.descendants().count()).isZero();
+    }
+
+    private Process startServer(Path model, String... extraArgs) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--port", "0", "--ctx-size", "30000",
+                "--parallel", "1"));
+        args.addAll(List.of(extraArgs));
+        return new ProcessBuilder(command(args.toArray(String[]::new))).redirectErrorStream(true).start();
+    }
+
+    private static ProcessHandle engineOf(Process server) {
+        return server.toHandle().children()
+                .filter(p -> p.info().commandLine().orElse("").contains("WorkerMain"))
+                .findFirst().orElseThrow(() -> new AssertionError("no engine process under the server"));
+    }
+
+    private static String memoryMap(long pid) throws IOException {
+        return Files.readString(Path.of("/proc/" + pid + "/maps"));
+    }
+
+    @Test
+    void theNativeLibraryLivesOnlyInTheEngineProcessWhichDiesWithTheServer() throws Exception {
+        Process server = startServer(TinyModel.write(dir));
+        try {
+            awaitPort(server);
+            ProcessHandle engine = engineOf(server);
+            assertThat(memoryMap(engine.pid())).contains("libjllama");
+            assertThat(memoryMap(server.pid())).doesNotContain("libjllama").doesNotContain("libllama");
+
+            server.destroyForcibly(); // SIGKILL: no shutdown hook runs
+
+            assertThat(engine.onExit().get(15, TimeUnit.SECONDS).isAlive()).as("the engine exits by itself")
+                    .isFalse();
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    @Test
+    void sigtermLetsARunningStreamFinishThenExitsWithZero() throws Exception {
+        Process server = startServer(TinyModel.write(dir), "--shutdown-timeout", "60");
+        int port = awaitPort(server);
+        ProcessHandle engine = engineOf(server);
+        java.net.http.HttpResponse<java.io.InputStream> stream = new Http("http://127.0.0.1:" + port).postStream(
+                "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"loop\"}],"
+                        + "\"stream\":true,\"max_tokens\":1500}");
+        List<String> frames = new ArrayList<>();
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream.body(),
+                StandardCharsets.UTF_8))) {
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                if (line.startsWith("data: ")) {
+                    frames.add(line);
+                    if (frames.size() == 2) {
+                        server.destroy(); // SIGTERM while the answer streams
+                    }
+                }
+            }
+        }
+        assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(server.exitValue()).isZero();
+        assertThat(frames.get(frames.size() - 1)).isEqualTo("data: [DONE]");
+        assertThat(frames.get(frames.size() - 2)).contains("\"finish_reason\":\"length\"");
+        assertThat(engine.onExit().get(15, TimeUnit.SECONDS).isAlive()).isFalse();
     }
 
     /** Reads the server's output until it says where it listens and that the model is ready. */
@@ -147,7 +210,7 @@ class CommandLineIT {
             if (m.find()) {
                 port = Integer.parseInt(m.group(1));
             }
-            if (line.contains("ready")) {
+            if (line.matches(".*Model '.*' ready.*")) {
                 assertThat(port).isPositive();
                 return port;
             }

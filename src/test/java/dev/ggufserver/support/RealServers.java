@@ -1,6 +1,5 @@
 package dev.ggufserver.support;
 
-import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.server.GgufServer;
 import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.server.StartupException;
@@ -57,8 +56,8 @@ public final class RealServers {
     public static synchronized GgufServer server(Path model, int contextPerRequest, int parallel) {
         return SERVERS.computeIfAbsent(model + ":" + contextPerRequest + ":" + parallel, k -> {
             try {
-                return GgufServer.start(new ServerConfig(model, "127.0.0.1", 0, contextPerRequest, parallel, 2,
-                        "tiny-r1", ReasoningFormat.DEEPSEEK, false, ServerConfig.DEFAULT_MAX_BODY_BYTES, 5_000));
+                return GgufServer.start(ServerConfig.of(model, "127.0.0.1", 0, contextPerRequest, parallel, 2,
+                        "tiny-r1"));
             } catch (StartupException e) {
                 throw new IllegalStateException(e);
             }

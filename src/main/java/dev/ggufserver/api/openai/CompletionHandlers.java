@@ -24,6 +24,27 @@ public final class CompletionHandlers {
     }
 
     public void chat(Context ctx) {
+        admitted(ctx, this::chatCompletion);
+    }
+
+    public void completion(Context ctx) {
+        admitted(ctx, this::textCompletion);
+    }
+
+    /** Runs a completion counted in by the host, so that shutdown can wait for it; none start while draining. */
+    private void admitted(Context ctx, java.util.function.Consumer<Context> completion) {
+        if (!host.enter()) {
+            throw ApiException.unavailable("The server is shutting down.", "server_shutting_down",
+                    ModelsHandler.RETRY_AFTER_SECONDS);
+        }
+        try {
+            completion.accept(ctx);
+        } finally {
+            host.leave();
+        }
+    }
+
+    private void chatCompletion(Context ctx) {
         RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
         ServedModel model = ModelsHandler.require(host);
         String prompt;
@@ -40,7 +61,7 @@ public final class CompletionHandlers {
                 (created, usage) -> new ChatShape(id, created, modelId, usage));
     }
 
-    public void completion(Context ctx) {
+    private void textCompletion(Context ctx) {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
         ServedModel model = ModelsHandler.require(host);
         String id = CompletionResponder.newId("cmpl-");

@@ -3,6 +3,7 @@ package dev.ggufserver.api.openai;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.EngineUnavailableException;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.generation.CompletionSink;
@@ -49,7 +50,12 @@ final class CompletionResponder {
     void respond(Context ctx, ServedModel model, String prompt, String promptParam, RequestParser.Common common,
                  ReasoningFormat reasoningFormat, boolean splitReasoning,
                  BiFunction<Long, Object, ResponseShape> shapeFactory) {
-        int promptTokens = model.engine().countPromptTokens(prompt);
+        int promptTokens;
+        try {
+            promptTokens = model.engine().countPromptTokens(prompt);
+        } catch (EngineException e) {
+            throw toApi(e);
+        }
         int context = model.info().contextPerRequest();
         if (promptTokens >= context) {
             throw ApiException.invalid(promptParam, "context_length_exceeded", String.format(
@@ -116,9 +122,18 @@ final class CompletionResponder {
         }
     }
 
+    /** 503 with Retry-After while the engine restarts; 500 with the engine's message when it failed. */
+    static ApiException toApi(EngineException e) {
+        if (e instanceof EngineUnavailableException) {
+            return ApiException.unavailable(e.getMessage(), "engine_unavailable", ModelsHandler.RETRY_AFTER_SECONDS);
+        }
+        return ApiException.serverError(e.getMessage());
+    }
+
     /** Before the first byte, a plain HTTP error; after it, one error frame and the end of the stream. */
     private void failStream(SseStream sse, Exception e) {
-        ApiException error = e instanceof ApiException api ? api : ApiException.serverError(describe(e));
+        ApiException error = e instanceof ApiException api ? api
+                : e instanceof EngineException engine ? toApi(engine) : ApiException.serverError(describe(e));
         if (!sse.committed()) {
             throw error;
         }
@@ -157,7 +172,9 @@ final class CompletionResponder {
         };
         try {
             model.runner().run(completion, sink);
-        } catch (EngineException | IOException e) {
+        } catch (EngineException e) {
+            throw toApi(e);
+        } catch (IOException e) {
             throw ApiException.serverError(describe(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package dev.ggufserver.api.openai;
 
+import dev.ggufserver.engine.EngineStatus;
 import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
@@ -10,7 +11,7 @@ import java.util.Map;
 
 /** GET /v1/models, GET /v1/models/{id} and GET /health. */
 public final class ModelsHandler {
-    private static final int RETRY_AFTER_SECONDS = 5;
+    static final int RETRY_AFTER_SECONDS = 5;
 
     private final ModelHost host;
     private final long startedAt = System.currentTimeMillis() / 1000;
@@ -19,12 +20,22 @@ public final class ModelsHandler {
         this.host = host;
     }
 
-    /** The ready model, or a 503 that says why there is none. */
+    /** The ready model, or a 503 that says why there is none (loading, failed, engine restarting). */
     static ServedModel require(ModelHost host) {
-        return host.current().orElseThrow(() -> notReady(host));
+        ServedModel model = host.current().orElseThrow(() -> notReady(host));
+        EngineStatus status = model.engine().status();
+        if (!status.ready()) {
+            throw ApiException.unavailable("The engine is not available right now: " + status.detail(),
+                    "engine_unavailable", RETRY_AFTER_SECONDS);
+        }
+        return model;
     }
 
     private static ApiException notReady(ModelHost host) {
+        if (host.status() == ModelHost.Status.DRAINING) {
+            return ApiException.unavailable("The server is shutting down.", "server_shutting_down",
+                    RETRY_AFTER_SECONDS);
+        }
         if (host.status() == ModelHost.Status.FAILED) {
             return ApiException.unavailable("The model failed to load: " + host.failure(), "model_failed",
                     RETRY_AFTER_SECONDS);
@@ -34,6 +45,9 @@ public final class ModelsHandler {
     }
 
     public void health(Context ctx) {
+        if (host.status() == ModelHost.Status.DRAINING) {
+            throw notReady(host);
+        }
         require(host);
         ctx.json(Map.of("status", "ok"));
     }

@@ -199,6 +199,14 @@ public final class LlamaEngine implements Engine {
         return folded == -1 ? 0x7FFFFFFF : folded;
     }
 
+    /**
+     * Test hook for the worker's crash tests: hands the binding a request holding NaN, which llama.cpp 4.2.0 fails
+     * to parse outside any error handling, so the process aborts natively (as a real native crash would).
+     */
+    public void abortForTest() {
+        model.generate(new InferenceParameters("abort").setTemperature(Float.NaN)).iterator();
+    }
+
     @Override
     public void close() {
         model.close(); // stops the native loop; llama.cpp 4.2.0 frees nothing else (see issue: worker process)

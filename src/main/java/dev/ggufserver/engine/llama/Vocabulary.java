@@ -13,7 +13,7 @@ import java.util.List;
  * @param pieces  bytes per token id; control tokens print nothing
  * @param addsBos whether the engine puts BOS in front of every prompt
  */
-public record Vocabulary(List<byte[]> pieces, boolean addsBos, String bosText) {
+public record Vocabulary(List<byte[]> pieces, boolean addsBos) {
     private static final int NORMAL = 1;
     private static final int USER_DEFINED = 4;
     private static final int BYTE = 6;
@@ -28,12 +28,7 @@ public record Vocabulary(List<byte[]> pieces, boolean addsBos, String bosText) {
             int type = i < types.size() ? types.get(i).intValue() : NORMAL;
             pieces.add(piece(tokens.get(i), type, byteLevel));
         }
-        boolean addsBos = gguf.bool("tokenizer.ggml.add_bos_token").orElse(model.equals("llama"));
-        String bosText = gguf.integer("tokenizer.ggml.bos_token_id")
-                .filter(id -> id >= 0 && id < tokens.size())
-                .map(id -> tokens.get(id.intValue()))
-                .orElse("");
-        return new Vocabulary(pieces, addsBos, bosText);
+        return new Vocabulary(pieces, gguf.addsBosToken());
     }
 
     private static byte[] piece(String token, int type, boolean byteLevel) {

@@ -1,0 +1,394 @@
+package dev.ggufserver.engine.worker;
+
+import static dev.ggufserver.engine.worker.WorkerProtocol.COUNTED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.DONE;
+import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.HELLO;
+import static dev.ggufserver.engine.worker.WorkerProtocol.LOAD_FAILED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.PIECE;
+import static dev.ggufserver.engine.worker.WorkerProtocol.PONG;
+import static dev.ggufserver.engine.worker.WorkerProtocol.READY;
+
+import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.FinishReason;
+import java.io.BufferedReader;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker process and its channel: starts it, routes its answers to the waiting requests, and notices its end
+ * (exit, crash, closed channel) exactly once.
+ */
+final class WorkerConnection {
+    private static final Logger log = LoggerFactory.getLogger("engine");
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(15);
+
+    /** What the worker says about one request. */
+    sealed interface Event permits Piece, Done, Failed, Counted, Died {
+    }
+
+    record Piece(String text, int tokens) implements Event {
+    }
+
+    record Done(FinishReason reason, int tokens) implements Event {
+    }
+
+    record Failed(String message) implements Event {
+    }
+
+    record Counted(int tokens) implements Event {
+    }
+
+    record Died(String reason) implements Event {
+    }
+
+    /** Called once when the worker is gone, whatever the cause. */
+    interface DeathListener {
+        void died(WorkerConnection connection, String reason);
+    }
+
+    private final Process process;
+    private final Path directory;
+    private final DeathListener deathListener;
+    private final Map<Long, BlockingQueue<Event>> pending = new ConcurrentHashMap<>();
+    private final AtomicBoolean dead = new AtomicBoolean();
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private volatile SocketChannel channel;
+    private volatile WorkerProtocol.FrameWriter writer;
+    private volatile Instant readyAt;
+
+    private WorkerConnection(Process process, Path directory, DeathListener deathListener) {
+        this.process = process;
+        this.directory = directory;
+        this.deathListener = deathListener;
+    }
+
+    /** Starts a worker and returns once it has loaded the model. */
+    static WorkerConnection start(WorkerEngine.Settings settings, DeathListener deathListener) throws EngineException {
+        Path directory;
+        ServerSocketChannel listener;
+        Path socket;
+        try {
+            directory = Files.createTempDirectory("gguf-server-engine-"); // owner-only on POSIX
+            socket = directory.resolve("engine.sock");
+            listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            listener.bind(UnixDomainSocketAddress.of(socket));
+        } catch (IOException e) {
+            throw new EngineException("cannot open the engine's private channel: " + e.getMessage(), e);
+        }
+        Process process;
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command(settings, directory, socket));
+            // llama.cpp reads LLAMA_ARG_* variables while parsing its parameters: they would silently change it
+            builder.environment().keySet().removeIf(name -> name.startsWith("LLAMA_ARG_"));
+            process = builder.start();
+        } catch (IOException e) {
+            closeQuietly(listener);
+            throw new EngineException("cannot start the engine process: " + e.getMessage(), e);
+        }
+        WorkerConnection connection = new WorkerConnection(process, directory, deathListener);
+        pipeToLog(process.getInputStream(), process.pid());
+        pipeToLog(process.getErrorStream(), process.pid());
+        // stdin stays open and unused: the worker exits when it closes, i.e. when this process is gone
+        try {
+            connection.connect(listener);
+            waitFor(CompletableFuture.anyOf(connection.ready, process.onExit()), LOAD_TIMEOUT);
+            if (!connection.ready.isDone()) {
+                throw new EngineException("the engine process exited while loading the model ("
+                        + describeExit(process) + ")");
+            }
+            connection.ready.get();
+        } catch (ExecutionException e) {
+            connection.kill("it failed to load the model");
+            throw new EngineException("the engine could not load the model: " + e.getCause().getMessage());
+        } catch (EngineException e) {
+            connection.kill("it failed to start");
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            connection.kill("interrupted while starting");
+            throw new EngineException("interrupted while starting the engine");
+        } finally {
+            closeQuietly(listener);
+            deleteQuietly(socket);
+        }
+        connection.readyAt = Instant.now();
+        process.onExit().thenAccept(p -> connection.die(describeExit(p)));
+        log.info("Engine process {} is ready", process.pid());
+        return connection;
+    }
+
+    private static List<String> command(WorkerEngine.Settings settings, Path directory, Path socket) {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.add("-Xmx512m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:-CreateCoredumpOnCrash");
+        command.add("-XX:ErrorFile=" + directory.resolve("hs_err_pid%p.log"));
+        if (settings.testHooks()) {
+            command.add("-D" + WorkerMain.TEST_HOOKS_PROPERTY + "=true");
+        }
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(WorkerMain.class.getName());
+        command.add(socket.toString());
+        command.add(settings.model().toAbsolutePath().toString());
+        command.add(String.valueOf(settings.contextPerRequest()));
+        command.add(String.valueOf(settings.parallel()));
+        command.add(String.valueOf(settings.threads()));
+        command.add(String.valueOf(settings.nativeLogs()));
+        return command;
+    }
+
+    /** Accepts the worker's connection and starts reading what it says. */
+    private void connect(ServerSocketChannel listener) throws EngineException, InterruptedException {
+        CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
+        Thread acceptor = new Thread(() -> {
+            try {
+                accepted.complete(listener.accept());
+            } catch (IOException e) {
+                accepted.completeExceptionally(e);
+            }
+        }, "engine-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+        waitFor(CompletableFuture.anyOf(accepted, process.onExit()), CONNECT_TIMEOUT);
+        if (!accepted.isDone() || accepted.isCompletedExceptionally()) {
+            throw new EngineException("the engine process did not connect (" + describeExit(process) + ")");
+        }
+        channel = accepted.join();
+        writer = new WorkerProtocol.FrameWriter(WorkerProtocol.outputOf(channel));
+        Thread reader = new Thread(this::read, "engine-reader-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private static void waitFor(CompletableFuture<?> future, Duration timeout)
+            throws InterruptedException, EngineException {
+        try {
+            future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new EngineException("the engine process did not get ready within " + timeout.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            // looked at by the caller
+        }
+    }
+
+    private void read() {
+        String reason = "its channel closed";
+        try {
+            DataInputStream in = WorkerProtocol.input(WorkerProtocol.inputOf(channel));
+            for (WorkerProtocol.Frame f = WorkerProtocol.read(in); f != null; f = WorkerProtocol.read(in)) {
+                DataInputStream body = f.body();
+                switch (f.type()) {
+                    case HELLO -> {
+                        int version = body.readInt();
+                        if (version != WorkerProtocol.VERSION) {
+                            ready.completeExceptionally(new IOException("protocol version " + version
+                                    + " where " + WorkerProtocol.VERSION + " was expected"));
+                        }
+                    }
+                    case READY -> ready.complete(null);
+                    case LOAD_FAILED -> ready.completeExceptionally(new IOException(WorkerProtocol.readString(body)));
+                    case PIECE -> deliver(body.readLong(), new Piece(WorkerProtocol.readString(body), body.readInt()));
+                    case DONE -> deliver(body.readLong(), new Done(WorkerProtocol.reason(body.readByte()),
+                            body.readInt()));
+                    case FAILED -> deliver(body.readLong(), new Failed(WorkerProtocol.readString(body)));
+                    case COUNTED -> deliver(body.readLong(), new Counted(body.readInt()));
+                    case PONG -> body.readLong();
+                    default -> throw new IOException("unknown frame type " + f.type());
+                }
+            }
+        } catch (IOException e) {
+            reason = "its channel failed: " + e.getMessage();
+        }
+        try { // the exit code says more than a closed channel
+            if (process.waitFor(2, TimeUnit.SECONDS)) {
+                reason = describeExit(process);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        die(reason);
+    }
+
+    private void deliver(long id, Event event) {
+        BlockingQueue<Event> queue = pending.get(id);
+        if (queue != null) {
+            queue.add(event);
+        }
+    }
+
+    /** Marks the worker gone: every waiting request learns it, and the supervisor is told once. */
+    private void die(String reason) {
+        if (!dead.compareAndSet(false, true)) {
+            return;
+        }
+        ready.completeExceptionally(new IOException(reason));
+        for (BlockingQueue<Event> queue : pending.values()) {
+            queue.add(new Died(reason));
+        }
+        closeQuietly(channel);
+        if (process.isAlive()) {
+            destroyTree();
+        }
+        keepCrashReportOrClean();
+        if (readyAt != null) {
+            deathListener.died(this, reason);
+        }
+    }
+
+    private void keepCrashReportOrClean() {
+        try (Stream<Path> files = Files.list(directory)) {
+            List<Path> reports = files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList();
+            if (reports.isEmpty()) {
+                deleteQuietly(directory);
+            } else {
+                log.error("The engine process left a crash report: {}", reports.get(0));
+            }
+        } catch (IOException ignored) {
+            // nothing to clean
+        }
+    }
+
+    BlockingQueue<Event> register(long id) {
+        BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+        pending.put(id, queue);
+        if (dead.get()) {
+            queue.add(new Died("the engine process is gone"));
+        }
+        return queue;
+    }
+
+    void unregister(long id) {
+        pending.remove(id);
+    }
+
+    void send(byte type, WorkerProtocol.FrameWriter.Body body) throws IOException {
+        if (dead.get()) {
+            throw new IOException("the engine process is gone");
+        }
+        writer.send(type, body);
+    }
+
+    void trySend(byte type, WorkerProtocol.FrameWriter.Body body) {
+        try {
+            send(type, body);
+        } catch (IOException ignored) {
+            // the worker is gone; whoever waits learns it from the Died event
+        }
+    }
+
+    boolean isDead() {
+        return dead.get();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    Duration readyFor() {
+        return readyAt == null ? Duration.ZERO : Duration.between(readyAt, Instant.now());
+    }
+
+    void kill(String reason) {
+        destroyTree();
+        die(reason);
+    }
+
+    boolean awaitExit(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void destroyTree() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    static String describeExit(Process p) {
+        if (p.isAlive()) {
+            return "still running";
+        }
+        int code = p.exitValue();
+        String signal = switch (code) {
+            case 134 -> " (SIGABRT: native abort)";
+            case 137 -> " (SIGKILL: killed, perhaps out of memory)";
+            case 139 -> " (SIGSEGV: native crash)";
+            case 143 -> " (SIGTERM)";
+            default -> "";
+        };
+        return "exit code " + code + signal;
+    }
+
+    /** The worker's output goes to our log, one line at a time, marked with its pid. */
+    private static void pipeToLog(InputStream stream, long pid) {
+        Thread pump = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    log.info("[engine {}] {}", pid, line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        }, "engine-log-" + pid);
+        pump.setDaemon(true);
+        pump.start();
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            if (c != null) {
+                c.close();
+            }
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            if (Files.isDirectory(path)) {
+                try (Stream<Path> files = Files.list(path)) {
+                    for (Path f : files.toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // a temporary file left behind
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package dev.ggufserver.engine.worker;
+
+import static dev.ggufserver.engine.worker.WorkerProtocol.CANCEL;
+import static dev.ggufserver.engine.worker.WorkerProtocol.COUNT;
+import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
+import static dev.ggufserver.engine.worker.WorkerProtocol.SHUTDOWN;
+import static dev.ggufserver.engine.worker.WorkerProtocol.TEST_HOOK;
+
+import dev.ggufserver.engine.Engine;
+import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.EngineStatus;
+import dev.ggufserver.engine.EngineUnavailableException;
+import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.GenerationListener;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.engine.GenerationResult;
+import dev.ggufserver.engine.ModelInfo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine as the server sees it: the native engine runs in a supervised child process ({@link WorkerMain}), so
+ * a crash, an abort or a hung native call costs the requests in flight and a restart, never the server.
+ *
+ * <ul>
+ *   <li>Every in-flight request of a worker that dies ends with an {@link EngineException}; /health reports the
+ *       outage ({@link #status()}); the worker is restarted with exponential backoff.</li>
+ *   <li>The watchdog: a generation that reports nothing for {@code watchdog} is cancelled; if the worker cannot
+ *       even cancel it (the generating thread is stuck in native code), the worker is restarted.</li>
+ *   <li>Cancellation is a message; the worker cancels on its generating thread between pieces, and this side
+ *       waits for the worker's DONE before giving the slot back, so the native engine never has more requests
+ *       than slots.</li>
+ * </ul>
+ */
+public final class WorkerEngine implements Engine {
+    private static final Logger log = LoggerFactory.getLogger(WorkerEngine.class);
+    /** A worker that served this long before dying starts the backoff over. */
+    private static final Duration HEALTHY_UPTIME = Duration.ofSeconds(60);
+    private static final long COUNT_TIMEOUT_MILLIS = 60_000;
+
+    /**
+     * How to run the worker.
+     *
+     * @param watchdog       longest silence of a generation before it is cancelled (and the worker restarted if
+     *                       it cannot cancel); must exceed the slowest prompt processing
+     * @param restartDelay   first delay before restarting a dead worker; doubles while it keeps dying…
+     * @param maxRestartDelay …up to this
+     * @param testHooks      lets tests crash, abort or stall the worker on purpose
+     */
+    public record Settings(Path model, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
+                           Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks) {
+    }
+
+    private final Settings settings;
+    private final ModelInfo info;
+    private final ScheduledExecutorService supervisor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "engine-supervisor");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong restarts = new AtomicLong();
+    private volatile WorkerConnection current;
+    private volatile EngineStatus status = EngineStatus.unavailable("the engine is starting");
+    private volatile boolean closing;
+    private int consecutiveFailures;
+
+    private WorkerEngine(Settings settings, ModelInfo info) {
+        this.settings = settings;
+        this.info = info;
+    }
+
+    /** Starts the worker and waits until it has loaded the model. */
+    public static WorkerEngine start(Settings settings, ModelInfo info) throws EngineException {
+        WorkerEngine engine = new WorkerEngine(settings, info);
+        WorkerConnection first = WorkerConnection.start(settings, engine::onDeath);
+        engine.current = first;
+        engine.status = EngineStatus.READY;
+        return engine;
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    @Override
+    public EngineStatus status() {
+        return status;
+    }
+
+    /** How many times the worker has been restarted since the server started. */
+    public long restarts() {
+        return restarts.get();
+    }
+
+    /** The worker's process id, while one runs. */
+    public OptionalLong workerPid() {
+        WorkerConnection c = current;
+        return c == null ? OptionalLong.empty() : OptionalLong.of(c.pid());
+    }
+
+    private WorkerConnection ready() throws EngineUnavailableException {
+        WorkerConnection c = current;
+        if (c == null || c.isDead()) {
+            throw new EngineUnavailableException("The engine is not available right now: " + status.detail());
+        }
+        return c;
+    }
+
+    @Override
+    public int countPromptTokens(String prompt) throws EngineException {
+        WorkerConnection c = ready();
+        long id = ids.incrementAndGet();
+        BlockingQueue<WorkerConnection.Event> events = c.register(id);
+        try {
+            c.send(COUNT, b -> {
+                b.writeLong(id);
+                WorkerProtocol.writeString(b, prompt);
+            });
+            WorkerConnection.Event event = events.poll(COUNT_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            if (event instanceof WorkerConnection.Counted counted) {
+                return counted.tokens();
+            }
+            throw failure(event, "counting the prompt's tokens");
+        } catch (IOException e) {
+            throw new EngineUnavailableException("The engine is not available right now: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException("interrupted while counting tokens");
+        } finally {
+            c.unregister(id);
+        }
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
+        WorkerConnection c = ready();
+        long id = ids.incrementAndGet();
+        BlockingQueue<WorkerConnection.Event> events = c.register(id);
+        boolean cancelSent = false;
+        try {
+            c.send(GENERATE, b -> {
+                b.writeLong(id);
+                WorkerProtocol.writeRequest(b, request);
+            });
+            while (true) {
+                WorkerConnection.Event event = events.poll(settings.watchdog().toMillis(), TimeUnit.MILLISECONDS);
+                if (event == null) {
+                    throw watchdog(c, id, events);
+                }
+                if (event instanceof WorkerConnection.Piece piece) {
+                    if (!cancelSent && !listener.onPiece(piece.text(), piece.tokens())) {
+                        c.send(CANCEL, b -> b.writeLong(id)); // DONE follows within one token
+                        cancelSent = true;
+                    }
+                } else if (event instanceof WorkerConnection.Done done) {
+                    return cancelSent ? new GenerationResult(FinishReason.CANCELLED, done.tokens())
+                            : new GenerationResult(done.reason(), done.tokens());
+                } else {
+                    throw failure(event, "generating");
+                }
+            }
+        } catch (IOException e) {
+            throw new EngineException("lost the connection to the engine process: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException("interrupted while generating");
+        } catch (RuntimeException e) {
+            if (!cancelSent) { // the listener failed: the worker must not go on for nobody
+                c.trySend(CANCEL, b -> b.writeLong(id));
+            }
+            throw e;
+        } finally {
+            c.unregister(id);
+        }
+    }
+
+    /** Nothing came for a whole watchdog period: cancel, and restart the worker if it cannot even do that. */
+    private EngineException watchdog(WorkerConnection c, long id, BlockingQueue<WorkerConnection.Event> events)
+            throws InterruptedException {
+        long seconds = settings.watchdog().toSeconds();
+        log.warn("Request {} made no progress for {} s; cancelling it", id, seconds);
+        c.trySend(CANCEL, b -> b.writeLong(id));
+        long graceMillis = Math.min(10_000, settings.watchdog().toMillis());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
+        for (long left = graceMillis; left > 0; left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())) {
+            WorkerConnection.Event event = events.poll(left, TimeUnit.MILLISECONDS);
+            if (event instanceof WorkerConnection.Done || event instanceof WorkerConnection.Died
+                    || event instanceof WorkerConnection.Failed) {
+                return new EngineException("the request made no progress for " + seconds + " s and was stopped");
+            }
+        }
+        c.kill("a generation was stuck for " + seconds + " s and could not be cancelled");
+        return new EngineException("the request made no progress for " + seconds
+                + " s; the engine was stuck and is being restarted");
+    }
+
+    private static EngineException failure(WorkerConnection.Event event, String doing) {
+        if (event instanceof WorkerConnection.Failed failed) {
+            return new EngineException(failed.message());
+        }
+        if (event instanceof WorkerConnection.Died died) {
+            return new EngineException("the engine process stopped while " + doing + " (" + died.reason() + ")");
+        }
+        return new EngineException("no answer from the engine process while " + doing);
+    }
+
+    // --- supervision
+
+    private synchronized void onDeath(WorkerConnection dead, String reason) {
+        if (closing || dead != current) {
+            return;
+        }
+        current = null;
+        if (dead.readyFor().compareTo(HEALTHY_UPTIME) >= 0) {
+            consecutiveFailures = 0;
+        }
+        consecutiveFailures++;
+        Duration delay = restartDelay();
+        log.error("The engine process stopped: {}. Restarting it in {} ms", reason, delay.toMillis());
+        status = EngineStatus.unavailable("the engine process stopped (" + reason + "); restarting");
+        supervisor.schedule(this::restart, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private Duration restartDelay() {
+        long base = settings.restartDelay().toMillis();
+        long delay = base << Math.min(consecutiveFailures - 1, 20);
+        return Duration.ofMillis(Math.min(delay, Math.max(base, settings.maxRestartDelay().toMillis())));
+    }
+
+    private void restart() {
+        if (closing) {
+            return;
+        }
+        try {
+            WorkerConnection fresh = WorkerConnection.start(settings, this::onDeath);
+            synchronized (this) {
+                if (closing) {
+                    fresh.kill("the server is shutting down");
+                    return;
+                }
+                current = fresh;
+                status = EngineStatus.READY;
+                restarts.incrementAndGet();
+            }
+            log.info("The engine process is back (pid {})", fresh.pid());
+        } catch (EngineException e) {
+            synchronized (this) {
+                consecutiveFailures++;
+                Duration delay = restartDelay();
+                log.error("Restarting the engine failed: {}. Next try in {} ms", e.getMessage(), delay.toMillis());
+                status = EngineStatus.unavailable("the engine could not be restarted (" + e.getMessage()
+                        + "); retrying");
+                supervisor.schedule(this::restart, delay.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /** Test hook, honoured only by a worker started with {@code testHooks}: "exit", "abort" or "stall". */
+    public void testHook(String what) throws EngineException {
+        try {
+            ready().send(TEST_HOOK, b -> WorkerProtocol.writeString(b, what));
+        } catch (IOException e) {
+            throw new EngineException("cannot reach the engine process: " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops the worker: asks it to exit, then ends it if it does not. */
+    @Override
+    public void close() {
+        WorkerConnection c;
+        synchronized (this) {
+            closing = true;
+            status = EngineStatus.unavailable("the server is shutting down");
+            c = current;
+            current = null;
+        }
+        supervisor.shutdownNow();
+        if (c != null) {
+            c.trySend(SHUTDOWN, b -> { });
+            c.awaitExit(Duration.ofSeconds(5));
+            c.kill("the server is shutting down");
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package dev.ggufserver.engine.worker;
+
+import static dev.ggufserver.engine.worker.WorkerProtocol.CANCEL;
+import static dev.ggufserver.engine.worker.WorkerProtocol.COUNT;
+import static dev.ggufserver.engine.worker.WorkerProtocol.COUNTED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.DONE;
+import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
+import static dev.ggufserver.engine.worker.WorkerProtocol.HELLO;
+import static dev.ggufserver.engine.worker.WorkerProtocol.LOAD_FAILED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.PIECE;
+import static dev.ggufserver.engine.worker.WorkerProtocol.PING;
+import static dev.ggufserver.engine.worker.WorkerProtocol.PONG;
+import static dev.ggufserver.engine.worker.WorkerProtocol.READY;
+import static dev.ggufserver.engine.worker.WorkerProtocol.SHUTDOWN;
+import static dev.ggufserver.engine.worker.WorkerProtocol.TEST_HOOK;
+
+import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.engine.GenerationResult;
+import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.engine.llama.LlamaEngine;
+import dev.ggufserver.engine.llama.Vocabulary;
+import dev.ggufserver.models.GgufReader;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The engine worker process: loads the model into its own JVM with the native library and serves the server's
+ * requests over a Unix domain socket ({@link WorkerProtocol}). It exits by itself when the server goes away (its
+ * stdin or the socket closes), so a killed server leaves no orphan.
+ *
+ * <p>Arguments: socket path, model path, context per request, parallel, threads, native logs (true/false).
+ */
+public final class WorkerMain {
+    /** Set by the server only in tests: enables TEST_HOOK (crash, abort, stall). */
+    static final String TEST_HOOKS_PROPERTY = "gguf-server.worker.test-hooks";
+
+    private final LlamaEngine engine;
+    private final WorkerProtocol.FrameWriter out;
+    private final Set<Long> cancelled = ConcurrentHashMap.newKeySet();
+    private final ExecutorService generators;
+    private final boolean testHooks = Boolean.getBoolean(TEST_HOOKS_PROPERTY);
+    private volatile CountDownLatch stallNextGeneration;
+
+    private WorkerMain(LlamaEngine engine, WorkerProtocol.FrameWriter out, int parallel) {
+        this.engine = engine;
+        this.out = out;
+        // as many generating threads as slots: the native engine never gets more requests than it can run
+        this.generators = Executors.newFixedThreadPool(parallel, r -> {
+            Thread t = new Thread(r, "generate");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public static void main(String[] args) {
+        watchParent();
+        try {
+            run(args);
+        } catch (Throwable t) {
+            System.err.println("worker failed: " + t);
+            t.printStackTrace();
+        }
+        Runtime.getRuntime().halt(1); // the native loop thread would keep the JVM alive
+    }
+
+    /** The server keeps our stdin open; when it ends (the server died, even by SIGKILL), so do we. */
+    private static void watchParent() {
+        Thread watcher = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // nothing is ever sent on stdin
+                }
+            } catch (IOException ignored) {
+                // closed
+            }
+            System.err.println("server is gone; worker exits");
+            Runtime.getRuntime().halt(0);
+        }, "parent-watch");
+        watcher.setDaemon(true);
+        watcher.start();
+    }
+
+    private static void run(String[] args) throws Exception {
+        Path socket = Path.of(args[0]);
+        Path model = Path.of(args[1]);
+        int context = Integer.parseInt(args[2]);
+        int parallel = Integer.parseInt(args[3]);
+        int threads = Integer.parseInt(args[4]);
+        boolean nativeLogs = Boolean.parseBoolean(args[5]);
+
+        SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.connect(UnixDomainSocketAddress.of(socket));
+        WorkerProtocol.FrameWriter out = new WorkerProtocol.FrameWriter(WorkerProtocol.outputOf(channel));
+        DataInputStream in = WorkerProtocol.input(WorkerProtocol.inputOf(channel));
+        out.send(HELLO, body -> body.writeInt(WorkerProtocol.VERSION));
+
+        LlamaEngine engine;
+        try {
+            ModelInfo info = new ModelInfo("worker", context, parallel, "", 0, "", 0, 0);
+            engine = LlamaEngine.load(new LlamaEngine.Settings(model, context, parallel, threads, nativeLogs), info,
+                    Vocabulary.fromGguf(GgufReader.read(model)));
+        } catch (Exception e) {
+            out.send(LOAD_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
+            Runtime.getRuntime().halt(1);
+            return;
+        }
+        out.send(READY, body -> { });
+        new WorkerMain(engine, out, parallel).serve(in);
+    }
+
+    private void serve(DataInputStream in) throws IOException {
+        for (WorkerProtocol.Frame frame = WorkerProtocol.read(in); frame != null; frame = WorkerProtocol.read(in)) {
+            DataInputStream body = frame.body();
+            switch (frame.type()) {
+                case GENERATE -> {
+                    long id = body.readLong();
+                    GenerationRequest request = WorkerProtocol.readRequest(body);
+                    generators.execute(() -> generate(id, request));
+                }
+                case CANCEL -> cancelled.add(body.readLong());
+                case COUNT -> count(body.readLong(), WorkerProtocol.readString(body));
+                case PING -> {
+                    long id = body.readLong();
+                    out.send(PONG, b -> b.writeLong(id));
+                }
+                case SHUTDOWN -> Runtime.getRuntime().halt(0);
+                case TEST_HOOK -> testHook(WorkerProtocol.readString(body));
+                default -> throw new IOException("unknown frame type " + frame.type());
+            }
+        }
+        System.err.println("server closed the channel; worker exits");
+        Runtime.getRuntime().halt(0);
+    }
+
+    private void generate(long id, GenerationRequest request) {
+        try {
+            CountDownLatch stall = stallNextGeneration;
+            stallNextGeneration = null;
+            GenerationResult result = engine.generate(request, (text, tokens) -> {
+                if (stall != null) {
+                    awaitForever(stall); // test hook: a generation stuck inside the engine
+                }
+                if (cancelled.contains(id)) {
+                    return false; // checked on the generating thread, between pieces: the only safe place
+                }
+                try {
+                    out.send(PIECE, b -> {
+                        b.writeLong(id);
+                        WorkerProtocol.writeString(b, text);
+                        b.writeInt(tokens);
+                    });
+                    return true;
+                } catch (IOException e) {
+                    return false; // the server is gone; stop generating
+                }
+            });
+            out.send(DONE, b -> {
+                b.writeLong(id);
+                b.writeByte(WorkerProtocol.reasonCode(result.reason()));
+                b.writeInt(result.completionTokens());
+            });
+        } catch (EngineException | RuntimeException e) {
+            sendFailure(id, e.getMessage());
+        } catch (IOException e) {
+            System.err.println("cannot answer request " + id + ": " + e);
+        } finally {
+            cancelled.remove(id);
+        }
+    }
+
+    private void count(long id, String prompt) throws IOException {
+        try {
+            int tokens = engine.countPromptTokens(prompt);
+            out.send(COUNTED, b -> {
+                b.writeLong(id);
+                b.writeInt(tokens);
+            });
+        } catch (RuntimeException e) {
+            sendFailure(id, "cannot count the prompt's tokens: " + e.getMessage());
+        }
+    }
+
+    private void sendFailure(long id, String message) {
+        try {
+            out.send(FAILED, b -> {
+                b.writeLong(id);
+                WorkerProtocol.writeString(b, String.valueOf(message));
+            });
+        } catch (IOException e) {
+            System.err.println("cannot report a failure of request " + id + ": " + e);
+        }
+    }
+
+    private void testHook(String what) {
+        if (!testHooks) {
+            System.err.println("ignoring test hook '" + what + "': test hooks are off");
+            return;
+        }
+        System.err.println("test hook: " + what);
+        switch (what) {
+            case "exit" -> Runtime.getRuntime().halt(3);
+            case "abort" -> engine.abortForTest();
+            case "stall" -> stallNextGeneration = new CountDownLatch(1);
+            default -> System.err.println("unknown test hook " + what);
+        }
+    }
+
+    private static void awaitForever(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,230 @@
+package dev.ggufserver.engine.worker;
+
+import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.engine.Sampling;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The private channel between the server and its engine worker: length-prefixed binary frames over a Unix domain
+ * socket (see docs/ARCHITECTURE.md, "Process model"). Each frame is {@code int length, byte type, body}; strings
+ * are {@code int length + UTF-8}; every request carries a {@code long id} that its answers repeat.
+ *
+ * <pre>
+ * server → worker                         worker → server
+ * GENERATE id request                      HELLO version                (on connect, before loading)
+ * CANCEL id                                READY | LOAD_FAILED message  (after loading)
+ * COUNT id prompt                          PIECE id text tokens         (per piece, in order)
+ * PING id                                  DONE id reason tokens        (ends a GENERATE)
+ * SHUTDOWN                                 FAILED id message            (ends a GENERATE or COUNT)
+ * TEST_HOOK what  (test builds only)       COUNTED id tokens / PONG id
+ * </pre>
+ */
+final class WorkerProtocol {
+    /** Bumped on any incompatible change; the server refuses a worker that says another version. */
+    static final int VERSION = 1;
+    static final int MAX_FRAME_BYTES = 256 * 1024 * 1024;
+
+    static final byte GENERATE = 1;
+    static final byte CANCEL = 2;
+    static final byte COUNT = 3;
+    static final byte PING = 4;
+    static final byte SHUTDOWN = 5;
+    static final byte TEST_HOOK = 9;
+
+    static final byte HELLO = 64;
+    static final byte READY = 65;
+    static final byte LOAD_FAILED = 66;
+    static final byte PIECE = 67;
+    static final byte DONE = 68;
+    static final byte FAILED = 69;
+    static final byte COUNTED = 70;
+    static final byte PONG = 71;
+
+    private WorkerProtocol() {
+    }
+
+    /** Writes whole frames; safe to share between threads. */
+    static final class FrameWriter {
+        private final DataOutputStream out;
+
+        FrameWriter(OutputStream out) {
+            this.out = new DataOutputStream(new java.io.BufferedOutputStream(out, 1 << 16));
+        }
+
+        interface Body {
+            void write(DataOutputStream body) throws IOException;
+        }
+
+        void send(byte type, Body body) throws IOException {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+            DataOutputStream data = new DataOutputStream(bytes);
+            data.writeByte(type);
+            body.write(data);
+            data.flush();
+            synchronized (this) {
+                out.writeInt(bytes.size());
+                bytes.writeTo(out);
+                out.flush();
+            }
+        }
+    }
+
+    /** One received frame: its type and a stream over its body. */
+    record Frame(byte type, DataInputStream body) {
+    }
+
+    static Frame read(DataInputStream in) throws IOException {
+        int length;
+        try {
+            length = in.readInt();
+        } catch (EOFException e) {
+            return null; // the other side closed the channel
+        }
+        if (length < 1 || length > MAX_FRAME_BYTES) {
+            throw new IOException("bad frame length " + length);
+        }
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        DataInputStream body = new DataInputStream(new ByteArrayInputStream(bytes));
+        return new Frame(body.readByte(), body);
+    }
+
+    static DataInputStream input(InputStream in) {
+        return new DataInputStream(new java.io.BufferedInputStream(in, 1 << 16));
+    }
+
+    /**
+     * Streams over a connected channel that read and write it directly. On JDK 17 the streams of
+     * {@code Channels.newInputStream/newOutputStream} hold the channel's blocking lock while they wait, so a reader
+     * blocked on one thread would stop every writer on another: the two sides would deadlock.
+     */
+    static InputStream inputOf(SocketChannel channel) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return len == 0 ? 0 : channel.read(ByteBuffer.wrap(b, off, len));
+            }
+        };
+    }
+
+    static OutputStream outputOf(SocketChannel channel) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[]{(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+            }
+        };
+    }
+
+    static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    static String readString(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > MAX_FRAME_BYTES) {
+            throw new IOException("bad string length " + n);
+        }
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    static void writeRequest(DataOutputStream out, GenerationRequest r) throws IOException {
+        writeString(out, r.prompt());
+        out.writeInt(r.promptTokens());
+        out.writeInt(r.maxTokens());
+        Sampling s = r.sampling();
+        writeOptional(out, s.temperature());
+        writeOptional(out, s.topP());
+        writeOptional(out, s.topK() == null ? null : s.topK().doubleValue());
+        writeOptional(out, s.minP());
+        out.writeBoolean(s.seed() != null);
+        out.writeLong(s.seed() == null ? 0 : s.seed());
+        writeOptional(out, s.presencePenalty());
+        writeOptional(out, s.frequencyPenalty());
+        writeOptional(out, s.repeatPenalty());
+        out.writeBoolean(s.ignoreEos());
+        out.writeInt(s.logitBias().size());
+        for (Map.Entry<Integer, Float> e : s.logitBias().entrySet()) {
+            out.writeInt(e.getKey());
+            out.writeFloat(e.getValue());
+        }
+    }
+
+    static GenerationRequest readRequest(DataInputStream in) throws IOException {
+        String prompt = readString(in);
+        int promptTokens = in.readInt();
+        int maxTokens = in.readInt();
+        Double temperature = readOptional(in);
+        Double topP = readOptional(in);
+        Double topK = readOptional(in);
+        Double minP = readOptional(in);
+        boolean hasSeed = in.readBoolean();
+        long seed = in.readLong();
+        Double presence = readOptional(in);
+        Double frequency = readOptional(in);
+        Double repeat = readOptional(in);
+        boolean ignoreEos = in.readBoolean();
+        int biasCount = in.readInt();
+        Map<Integer, Float> bias = new HashMap<>();
+        for (int i = 0; i < biasCount; i++) {
+            bias.put(in.readInt(), in.readFloat());
+        }
+        return new GenerationRequest(prompt, promptTokens, maxTokens, new Sampling(temperature, topP,
+                topK == null ? null : topK.intValue(), minP, hasSeed ? seed : null, presence, frequency, repeat,
+                ignoreEos, bias));
+    }
+
+    private static void writeOptional(DataOutputStream out, Double value) throws IOException {
+        out.writeBoolean(value != null);
+        out.writeDouble(value == null ? 0 : value);
+    }
+
+    private static Double readOptional(DataInputStream in) throws IOException {
+        boolean present = in.readBoolean();
+        double value = in.readDouble();
+        return present ? value : null;
+    }
+
+    static byte reasonCode(FinishReason reason) {
+        return (byte) reason.ordinal();
+    }
+
+    static FinishReason reason(byte code) throws IOException {
+        FinishReason[] all = FinishReason.values();
+        if (code < 0 || code >= all.length) {
+            throw new IOException("bad finish reason " + code);
+        }
+        return all[code];
+    }
+}
