@@ -44,14 +44,14 @@ public final class LlamaEngine implements Engine {
 
     private final LlamaModel model;
     private final ModelInfo info;
+    private final Vocabulary vocabulary;
     private final TokenCounter tokenCounter;
-    private final boolean addsBos;
 
-    private LlamaEngine(LlamaModel model, ModelInfo info, TokenCounter tokenCounter, boolean addsBos) {
+    private LlamaEngine(LlamaModel model, ModelInfo info, Vocabulary vocabulary) {
         this.model = model;
         this.info = info;
-        this.tokenCounter = tokenCounter;
-        this.addsBos = addsBos;
+        this.vocabulary = vocabulary;
+        this.tokenCounter = new TokenCounter(vocabulary);
     }
 
     /**
@@ -84,7 +84,7 @@ public final class LlamaEngine implements Engine {
         }
         log.info("Model loaded in {} ms: {} slots of {} tokens, {} threads", (System.nanoTime() - start) / 1_000_000,
                 settings.parallel(), settings.contextPerRequest(), settings.threads());
-        return new LlamaEngine(model, info, new TokenCounter(vocabulary), vocabulary.addsBos());
+        return new LlamaEngine(model, info, vocabulary);
     }
 
     /**
@@ -103,6 +103,10 @@ public final class LlamaEngine implements Engine {
         }
     }
 
+    public Vocabulary vocabulary() {
+        return vocabulary;
+    }
+
     @Override
     public ModelInfo info() {
         return info;
@@ -110,7 +114,7 @@ public final class LlamaEngine implements Engine {
 
     @Override
     public int countPromptTokens(String prompt) {
-        return model.encode(prompt).length + (addsBos ? 1 : 0);
+        return model.encode(prompt).length + (vocabulary.addsBos() ? 1 : 0);
     }
 
     @Override

@@ -215,7 +215,16 @@ final class WorkerConnection {
                                     + " where " + WorkerProtocol.VERSION + " was expected"));
                         }
                     }
-                    case READY -> ready.complete(null);
+                    case READY -> {
+                        int vocabulary = body.readInt();
+                        boolean addsBos = body.readBoolean();
+                        int context = body.readInt();
+                        int parallel = body.readInt();
+                        log.info("Engine process {} loaded the model: {} tokens in its vocabulary, BOS {}, {} slots "
+                                + "of {} tokens", process.pid(), vocabulary, addsBos ? "added" : "not added", parallel,
+                                context);
+                        ready.complete(null);
+                    }
                     case LOAD_FAILED -> ready.completeExceptionally(new IOException(WorkerProtocol.readString(body)));
                     case PIECE -> deliver(body.readLong(), new Piece(WorkerProtocol.readString(body), body.readInt()));
                     case DONE -> deliver(body.readLong(), new Done(WorkerProtocol.reason(body.readByte()),

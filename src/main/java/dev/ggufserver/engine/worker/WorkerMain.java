@@ -115,7 +115,13 @@ public final class WorkerMain {
             Runtime.getRuntime().halt(1);
             return;
         }
-        out.send(READY, body -> { });
+        Vocabulary vocabulary = engine.vocabulary();
+        out.send(READY, body -> { // what the loaded engine says about itself, for the server to check
+            body.writeInt(vocabulary.pieces().size());
+            body.writeBoolean(vocabulary.addsBos());
+            body.writeInt(context);
+            body.writeInt(parallel);
+        });
         new WorkerMain(engine, out, parallel).serve(in);
     }
 

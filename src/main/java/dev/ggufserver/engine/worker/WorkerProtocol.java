@@ -25,7 +25,7 @@ import java.util.Map;
  * <pre>
  * server → worker                         worker → server
  * GENERATE id request                      HELLO version                (on connect, before loading)
- * CANCEL id                                READY | LOAD_FAILED message  (after loading)
+ * CANCEL id                                READY vocabulary addsBos context parallel | LOAD_FAILED message
  * COUNT id prompt                          PIECE id text tokens         (per piece, in order)
  * PING id                                  DONE id reason tokens        (ends a GENERATE)
  * SHUTDOWN                                 FAILED id message            (ends a GENERATE or COUNT)

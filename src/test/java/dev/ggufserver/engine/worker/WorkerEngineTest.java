@@ -143,7 +143,8 @@ class WorkerEngineTest {
         long pid = workerPid();
         engine().testHook("stall"); // the next generation hangs inside the engine, as a stuck native call would
 
-        Http.Response stuck = http.post("/v1/chat/completions", HI);
+        Http.Response stuck = http.post("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"loop\"}]}");
 
         assertThat(stuck.status()).isEqualTo(500);
         assertThat(stuck.json().get("error").get("message").asText()).contains("no progress for 2 s");
