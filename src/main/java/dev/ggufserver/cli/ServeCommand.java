@@ -1,11 +1,16 @@
 package dev.ggufserver.cli;
 
+import dev.ggufserver.models.Downloader;
+import dev.ggufserver.models.ModelReference;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.server.ServerConfig;
+import dev.ggufserver.server.StartupException;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -13,7 +18,7 @@ import picocli.CommandLine.Spec;
 
 /** The command line; every option can also come from an environment variable GGUF_SERVER_&lt;NAME&gt;. */
 @Command(name = "gguf-server", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        subcommands = BenchCommand.class,
+        subcommands = {PullCommand.class, ListCommand.class, RmCommand.class, BenchCommand.class},
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Serves a GGUF model over OpenAI-compatible HTTP endpoints.",
         footer = {"", "Every option can also be set as an environment variable, e.g. GGUF_SERVER_PORT=9000."})
@@ -21,9 +26,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "PATH", defaultValue = "${env:GGUF_SERVER_MODEL}",
-            description = "GGUF model file to serve (required).")
-    Path model;
+    @Option(names = "--model", paramLabel = "REF", defaultValue = "${env:GGUF_SERVER_MODEL}",
+            description = "The GGUF model: a file, an http(s) URL, or hf:OWNER/REPO/FILE.gguf[@REVISION] "
+                    + "(default: DeepSeek-R1-Distill-Qwen-1.5B Q4_K_M, downloaded into --models-dir on first run).")
+    String model;
+
+    @Mixin
+    ModelOptions models;
 
     @Option(names = "--host", defaultValue = "${env:GGUF_SERVER_HOST:-127.0.0.1}",
             description = "Address to listen on (default: ${DEFAULT-VALUE}).")
@@ -75,14 +84,31 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        config = validate();
+        validateOptions();
+        ModelReference reference;
+        try {
+            reference = ModelOptions.parse(model == null || model.isBlank() ? ModelReference.DEFAULT : model);
+        } catch (IllegalArgumentException e) {
+            throw usage("--model: " + e.getMessage());
+        }
+        Path file;
+        try {
+            file = models.resolve(reference);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        } catch (Downloader.DownloadException e) {
+            System.err.println("gguf-server: " + e.getMessage());
+            return StartupException.USAGE;
+        } catch (IOException e) {
+            System.err.println("gguf-server: cannot use the models directory " + models.modelsDir + ": "
+                    + e.getMessage());
+            return StartupException.USAGE;
+        }
+        config = configFor(file);
         return 0;
     }
 
-    ServerConfig validate() {
-        if (model == null) {
-            throw usage("--model is required (or set GGUF_SERVER_MODEL)");
-        }
+    private void validateOptions() {
         if (port < 0 || port > 65535) {
             throw usage("--port must be between 0 and 65535, not " + port);
         }
@@ -95,8 +121,6 @@ public final class ServeCommand implements Callable<Integer> {
         if (threads < 0 || threads > 1024) {
             throw usage("--threads must be between 1 and 1024, not " + threads);
         }
-        ReasoningFormat format = ReasoningFormat.parse(reasoningFormat)
-                .orElseThrow(() -> usage("--reasoning-format must be deepseek or none, not " + reasoningFormat));
         if (watchdogSeconds < 1 || watchdogSeconds > 86_400) {
             throw usage("--watchdog-timeout must be between 1 and 86400 seconds, not " + watchdogSeconds);
         }
@@ -106,6 +130,13 @@ public final class ServeCommand implements Callable<Integer> {
         if (host == null || host.isBlank()) {
             throw usage("--host must not be empty");
         }
+        if (ReasoningFormat.parse(reasoningFormat).isEmpty()) {
+            throw usage("--reasoning-format must be deepseek or none, not " + reasoningFormat);
+        }
+    }
+
+    private ServerConfig configFor(Path model) {
+        ReasoningFormat format = ReasoningFormat.parse(reasoningFormat).orElseThrow();
         String id = alias != null && !alias.isBlank() ? alias : defaultAlias(model);
         int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,

@@ -11,7 +11,10 @@ package dev.ggufserver.engine;
  * @param quantization        e.g. Q4_K_M
  * @param fileSizeBytes       size of the GGUF file
  * @param trainedContext      context length the model was trained with, 0 when unknown
+ * @param hasChatTemplate     whether the file carries its own chat template
+ * @param sha256              the file's SHA-256 when known (verified at download), else null
  */
 public record ModelInfo(String id, int contextPerRequest, int parallel, String architecture, long parameters,
-                        String quantization, long fileSizeBytes, long trainedContext) {
+                        String quantization, long fileSizeBytes, long trainedContext, boolean hasChatTemplate,
+                        String sha256) {
 }

@@ -17,10 +17,15 @@ public record GgufFile(Path path, long fileSize, int version, Map<String, Object
 
     /** One entry of the tensor directory; {@code offset} is relative to the start of the data section. */
     public record TensorInfo(String name, long[] dims, int ggmlType, long offset) {
+        /** Product of the dimensions; Long.MAX_VALUE when that overflows (a hostile file, rejected later). */
         public long elementCount() {
             long n = 1;
-            for (long d : dims) {
-                n = Math.multiplyExact(n, d);
+            try {
+                for (long d : dims) {
+                    n = Math.multiplyExact(n, d);
+                }
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
             }
             return n;
         }
@@ -59,7 +64,7 @@ public record GgufFile(Path path, long fileSize, int version, Map<String, Object
     public long parameterCount() {
         long total = 0;
         for (TensorInfo t : tensors) {
-            total += t.elementCount();
+            total = Math.min(Long.MAX_VALUE - t.elementCount(), total) + t.elementCount();
         }
         return total;
     }

@@ -8,6 +8,8 @@ import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.models.GgufFile;
 import dev.ggufserver.models.GgufFormatException;
 import dev.ggufserver.models.GgufReader;
+import dev.ggufserver.models.ModelStore;
+import dev.ggufserver.models.ModelValidator;
 import dev.ggufserver.template.ChatTemplate;
 import io.javalin.Javalin;
 import java.io.IOException;
@@ -55,7 +57,8 @@ public final class GgufServer implements AutoCloseable {
 
         ModelInfo info = new ModelInfo(config.alias(), config.contextPerRequest(), config.parallel(),
                 gguf.architecture(), gguf.parameterCount(), gguf.quantization(), gguf.fileSize(),
-                gguf.archInteger("context_length").orElse(0L));
+                gguf.archInteger("context_length").orElse(0L), gguf.chatTemplate().isPresent(),
+                ModelStore.knownSha256(config.model()).orElse(null));
         WorkerEngine engine;
         try {
             engine = WorkerEngine.start(new WorkerEngine.Settings(config.model(), config.contextPerRequest(),
@@ -128,16 +131,12 @@ public final class GgufServer implements AutoCloseable {
         }
         GgufFile gguf;
         try {
-            gguf = GgufReader.read(model);
+            gguf = ModelValidator.validate(GgufReader.read(model));
         } catch (GgufFormatException e) {
             throw new StartupException(StartupException.USAGE, "invalid model file " + e.getMessage());
         } catch (IOException e) {
             throw new StartupException(StartupException.USAGE, "cannot read model file " + model + ": "
                     + e.getMessage());
-        }
-        if (gguf.list("tokenizer.ggml.tokens", String.class).isEmpty()) {
-            throw new StartupException(StartupException.USAGE, "invalid model file " + model
-                    + ": it has no tokenizer vocabulary");
         }
         return gguf;
     }

@@ -3,6 +3,7 @@ package dev.ggufserver.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ggufserver.support.FileHost;
 import dev.ggufserver.support.Http;
 import dev.ggufserver.testmodel.TinyModel;
 import java.io.BufferedReader;
@@ -84,9 +85,46 @@ class CommandLineIT {
             assertThat(r.stderr().strip()).as(c.getKey()).startsWith("gguf-server: ").contains(c.getValue())
                     .doesNotContain("\n").doesNotContain("Exception");
         }
-        Result missing = run();
-        assertThat(missing.exitCode()).isEqualTo(2);
-        assertThat(missing.stderr()).contains("--model is required");
+    }
+
+    @Test
+    void pullListAndRmRoundTripAgainstAModelHost() throws Exception {
+        Path models = dir.resolve("models");
+        try (FileHost host = new FileHost().file("tiny-r1.gguf", TinyModel.build(TinyModel.officialTemplate()))) {
+            Map<String, String> env = Map.of("HF_ENDPOINT", host.endpoint());
+
+            Result pull = run(env, "pull", "hf:someone/tiny/tiny-r1.gguf", "--models-dir", models.toString());
+            assertThat(pull.exitCode()).as(pull.stderr()).isZero();
+            assertThat(pull.stderr()).contains("Downloading tiny-r1.gguf");
+            assertThat(models.resolve("tiny-r1.gguf")).exists();
+
+            Result list = run(env, "list", "--models-dir", models.toString());
+            assertThat(list.exitCode()).isZero();
+            assertThat(list.stdout()).contains("NAME").contains("ARCH");
+            assertThat(list.stdout().lines().filter(l -> l.startsWith("tiny-r1.gguf")).findFirst().orElseThrow())
+                    .contains("qwen2").contains("F32").contains("4096").contains("177.4K");
+
+            Result again = run(Map.of("HF_ENDPOINT", "http://127.0.0.1:9"), "pull", "hf:someone/tiny/tiny-r1.gguf",
+                    "--models-dir", models.toString());
+            assertThat(again.exitCode()).as("a model already there needs no network").isZero();
+
+            Result rm = run(env, "rm", "tiny-r1", "--models-dir", models.toString());
+            assertThat(rm.exitCode()).isZero();
+            assertThat(models.resolve("tiny-r1.gguf")).doesNotExist();
+            assertThat(run(env, "list", "--models-dir", models.toString()).stdout()).contains("No models");
+            assertThat(run(env, "rm", "tiny-r1", "--models-dir", models.toString()).exitCode()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void withoutNetworkOrALocalDefaultTheServerExplainsAndExitsTwo() throws Exception {
+        Result r = run(Map.of("HF_ENDPOINT", "http://127.0.0.1:9"), "--models-dir", dir.resolve("empty").toString());
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.stderr().strip()).startsWith("gguf-server: cannot download http://127.0.0.1:9/bartowski/")
+                .contains("DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf").contains("refused")
+                .contains("--model PATH").doesNotContain("Exception");
+        assertThat(dir.resolve("empty").resolve("DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf")).doesNotExist();
     }
 
     @Test

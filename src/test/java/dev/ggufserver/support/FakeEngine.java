@@ -30,7 +30,7 @@ public final class FakeEngine implements Engine {
     public final List<GenerationRequest> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
     public FakeEngine(int contextPerRequest, int parallel) {
-        this.info = new ModelInfo("fake-model", contextPerRequest, parallel, "fake", 1234, "F32", 5678, 4096);
+        this.info = new ModelInfo("fake-model", contextPerRequest, parallel, "fake", 1234, "F32", 5678, 4096, true, null);
     }
 
     /** The pieces every generation replays; EOS (an empty piece) follows unless {@link #withoutEos()}. */

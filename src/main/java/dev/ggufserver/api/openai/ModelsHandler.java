@@ -75,6 +75,10 @@ public final class ModelsHandler {
         meta.put("quantization", info.quantization());
         meta.put("size", info.fileSizeBytes());
         meta.put("parallel", info.parallel());
+        meta.put("chat_template", info.hasChatTemplate());
+        if (info.sha256() != null) {
+            meta.put("sha256", info.sha256());
+        }
         return new OpenAiTypes.Model(info.id(), "model", startedAt, "gguf-server", meta);
     }
 }

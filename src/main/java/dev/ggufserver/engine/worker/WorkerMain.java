@@ -107,7 +107,7 @@ public final class WorkerMain {
 
         LlamaEngine engine;
         try {
-            ModelInfo info = new ModelInfo("worker", context, parallel, "", 0, "", 0, 0);
+            ModelInfo info = new ModelInfo("worker", context, parallel, "", 0, "", 0, 0, false, null);
             engine = LlamaEngine.load(new LlamaEngine.Settings(model, context, parallel, threads, nativeLogs), info,
                     Vocabulary.fromGguf(GgufReader.read(model)));
         } catch (Exception e) {

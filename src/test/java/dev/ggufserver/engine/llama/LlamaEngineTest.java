@@ -24,7 +24,7 @@ class LlamaEngineTest {
     @BeforeAll
     static void load() throws Exception {
         Path model = RealServers.tinyModel();
-        ModelInfo info = new ModelInfo("tiny", 256, 2, "qwen2", 0, "F32", 0, 0);
+        ModelInfo info = new ModelInfo("tiny", 256, 2, "qwen2", 0, "F32", 0, 0, true, null);
         engine = LlamaEngine.load(new LlamaEngine.Settings(model, 256, 2, 2, false), info,
                 Vocabulary.fromGguf(GgufReader.read(model)));
     }

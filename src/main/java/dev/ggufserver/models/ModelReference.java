@@ -1,0 +1,79 @@
+package dev.ggufserver.models;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What {@code --model} and {@code pull} accept: a local path, an http(s) URL, or a Hugging Face reference
+ * {@code hf:OWNER/REPO/FILE.gguf[@REVISION]}.
+ */
+public sealed interface ModelReference permits ModelReference.Local, ModelReference.Remote {
+
+    /** DeepSeek-R1-Distill-Qwen-1.5B in Q4_K_M from bartowski's GGUF repository (1.12 GB). */
+    String DEFAULT = "hf:bartowski/DeepSeek-R1-Distill-Qwen-1.5B-GGUF/DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf";
+
+    record Local(Path path) implements ModelReference {
+    }
+
+    /**
+     * @param url          where to download from
+     * @param fileName     the name it gets in the models directory
+     * @param huggingFace  whether the host is Hugging Face's (HF_TOKEN is sent to it, never to other hosts)
+     */
+    record Remote(URI url, String fileName, boolean huggingFace) implements ModelReference {
+    }
+
+    Pattern HF = Pattern.compile("hf:([\\w.-]+)/([\\w.-]+)/([^@]+\\.gguf)(?:@([\\w./-]+))?");
+    Pattern SAFE_NAME = Pattern.compile("[\\w.+-]+\\.gguf");
+
+    /**
+     * @param hfEndpoint Hugging Face's base URL (the HF_ENDPOINT variable, as huggingface_hub reads it)
+     * @throws IllegalArgumentException with a message for the user when the reference is malformed
+     */
+    static ModelReference parse(String text, URI hfEndpoint) {
+        if (text.startsWith("hf:")) {
+            Matcher m = HF.matcher(text);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("'" + text + "' is not a Hugging Face reference of the form "
+                        + "hf:OWNER/REPO/FILE.gguf[@REVISION]");
+            }
+            String file = m.group(3);
+            String revision = m.group(4) == null ? "main" : m.group(4);
+            URI url = URI.create(stripSlash(hfEndpoint.toString()) + "/" + m.group(1) + "/" + m.group(2)
+                    + "/resolve/" + revision + "/" + file);
+            return new Remote(url, checkName(lastSegment(file), text), true);
+        }
+        if (text.startsWith("http://") || text.startsWith("https://")) {
+            URI url;
+            try {
+                url = new URI(text);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("'" + text + "' is not a valid URL: " + e.getReason());
+            }
+            String name = lastSegment(url.getPath() == null ? "" : url.getPath());
+            boolean hf = url.getHost() != null && url.getHost().equals(hfEndpoint.getHost());
+            return new Remote(url, checkName(name, text), hf);
+        }
+        return new Local(Path.of(text));
+    }
+
+    private static String lastSegment(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash >= 0 ? path.substring(slash + 1) : path;
+    }
+
+    private static String stripSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    private static String checkName(String name, String reference) {
+        if (!SAFE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("'" + reference + "' must name a file ending in .gguf (letters, digits, "
+                    + "'.', '_', '-', '+')");
+        }
+        return name;
+    }
+}
