@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,77 +13,178 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Measures any OpenAI-compatible server (ours or llama-server) the way a client sees it: time to first token and
- * decode speed of streamed chat completions, one request at a time.
+ * Drives any OpenAI-compatible server (this one, llama-server, Ollama) the way clients see it: N concurrent streams
+ * of raw completions with prompts of about P tokens, each generating exactly G tokens (ignore_eos), and reports
+ * time to first token, decode speed per stream, aggregate throughput, prompt processing speed and errors. With
+ * {@code --compare} it runs the same load against a second server and prints the ratios. With {@code --follow-up}
+ * every request is followed by a second turn that extends it, to show what the prompt cache saves.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measures time to first token and tokens/s of streamed chat completions against a URL.")
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measures an OpenAI-compatible server: time to first token, tokens/s, errors.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Server base URL.")
     String url;
 
-    @Option(names = "--prompt", defaultValue = "Write a long story about a lighthouse keeper.",
-            description = "User message of every request.")
-    String prompt;
+    @Option(names = "--compare", paramLabel = "URL", description = "A second server to run the same load against.")
+    String compare;
 
-    @Option(names = "--max-tokens", defaultValue = "128", description = "Tokens to generate per request.")
-    int maxTokens;
+    @Option(names = "--concurrency", defaultValue = "1", description = "Streams at once (default: ${DEFAULT-VALUE}).")
+    int concurrency;
 
-    @Option(names = "--requests", defaultValue = "5", description = "Measured requests (after one warm-up).")
+    @Option(names = "--requests", defaultValue = "8", description = "Measured requests (default: ${DEFAULT-VALUE}).")
     int requests;
 
+    @Option(names = "--prompt-tokens", defaultValue = "128",
+            description = "About how long each prompt is, in tokens (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--max-tokens", defaultValue = "128",
+            description = "Tokens each request generates, EOS ignored (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--model", defaultValue = "default", description = "Model name to send.")
+    String model;
+
+    @Option(names = "--follow-up", description = "Send a second turn after each request and time it too.")
+    boolean followUp;
+
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SENTENCE = "The lighthouse keeper counted the ships that passed in the night. ";
 
     /** One measured request. */
-    record Sample(double firstTokenMs, double totalMs, int completionTokens) {
+    record Sample(double firstTokenMs, double totalMs, int promptTokens, int completionTokens,
+                  double serverPromptPerSecond, double followUpFirstTokenMs, String error) {
         double decodeTokensPerSecond() {
             double decodeMs = totalMs - firstTokenMs;
             return completionTokens > 1 && decodeMs > 0 ? (completionTokens - 1) * 1000.0 / decodeMs : 0;
         }
     }
 
-    @Override
-    public Integer call() throws Exception {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        measure(client); // warm-up: caches, JIT, first-touch of the model
-        List<Sample> samples = new ArrayList<>();
-        for (int i = 0; i < requests; i++) {
-            samples.add(measure(client));
+    /** A whole run against one server. */
+    record Report(String url, List<Sample> samples, double wallSeconds) {
+        List<Sample> ok() {
+            return samples.stream().filter(s -> s.error() == null).toList();
         }
-        double[] ttft = samples.stream().mapToDouble(Sample::firstTokenMs).sorted().toArray();
-        double[] speed = samples.stream().mapToDouble(Sample::decodeTokensPerSecond).sorted().toArray();
-        System.out.printf(Locale.ROOT, "url=%s requests=%d max_tokens=%d completion_tokens=%d%n", url, requests,
-                maxTokens, samples.get(0).completionTokens());
-        System.out.printf(Locale.ROOT, "time to first token ms: median %.1f  min %.1f  max %.1f%n", median(ttft),
-                ttft[0], ttft[ttft.length - 1]);
-        System.out.printf(Locale.ROOT, "decode tokens/s:        median %.1f  min %.1f  max %.1f%n", median(speed),
-                speed[0], speed[speed.length - 1]);
-        return 0;
+
+        double percentile(java.util.function.ToDoubleFunction<Sample> f, double p) {
+            List<Double> values = new ArrayList<>(ok().stream().mapToDouble(f).boxed().toList());
+            if (values.isEmpty()) {
+                return Double.NaN;
+            }
+            Collections.sort(values);
+            return values.get((int) Math.min(values.size() - 1, Math.ceil(p / 100 * values.size()) - 1));
+        }
+
+        double aggregate() {
+            return ok().stream().mapToInt(Sample::completionTokens).sum() / wallSeconds;
+        }
+
+        long errors() {
+            return samples.size() - ok().size();
+        }
     }
 
-    private Sample measure(HttpClient client) throws Exception {
+    @Override
+    public Integer call() throws Exception {
+        Report ours = run(url);
+        print(ours);
+        if (compare != null) {
+            Report theirs = run(compare);
+            print(theirs);
+            System.out.printf(Locale.ROOT, "%nratio %s / %s%n", url, compare);
+            ratio("decode tokens/s per stream (p50)", ours.percentile(Sample::decodeTokensPerSecond, 50),
+                    theirs.percentile(Sample::decodeTokensPerSecond, 50));
+            ratio("aggregate tokens/s", ours.aggregate(), theirs.aggregate());
+            ratio("prompt tokens/s (p50)", ours.percentile(Sample::serverPromptPerSecond, 50),
+                    theirs.percentile(Sample::serverPromptPerSecond, 50));
+            ratio("time to first token (p50)", ours.percentile(Sample::firstTokenMs, 50),
+                    theirs.percentile(Sample::firstTokenMs, 50));
+            ratio("whole request (p50)", ours.percentile(Sample::totalMs, 50), theirs.percentile(Sample::totalMs, 50));
+        }
+        return ours.errors() == 0 ? 0 : 1;
+    }
+
+    private Report run(String base) throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        measure(client, base); // warm-up: caches, JIT, first-touch of the model
+        List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        long start = System.nanoTime();
+        List<Future<?>> workers = new ArrayList<>();
+        for (int i = 0; i < concurrency; i++) {
+            workers.add(pool.submit(() -> {
+                while (next.getAndIncrement() < requests) {
+                    samples.add(measure(client, base));
+                }
+                return null;
+            }));
+        }
+        for (Future<?> w : workers) {
+            w.get();
+        }
+        pool.shutdown();
+        return new Report(base, samples, (System.nanoTime() - start) / 1e9);
+    }
+
+    private String prompt(int index) {
+        StringBuilder p = new StringBuilder("Story " + index + ". ");
+        while (p.length() < promptTokens * 4) { // about four characters per token in English
+            p.append(SENTENCE);
+        }
+        return p.toString();
+    }
+
+    private Sample measure(HttpClient client, String base) {
+        String prompt = prompt((int) (Math.random() * 1_000_000)); // a fresh prompt: no cache from earlier runs
+        try {
+            Turn first = turn(client, base, prompt);
+            double followUpMs = Double.NaN;
+            if (followUp) {
+                followUpMs = turn(client, base, prompt + first.text + " And then?").firstTokenMs;
+            }
+            return new Sample(first.firstTokenMs, first.totalMs, first.promptTokens, first.completionTokens,
+                    first.promptPerSecond, followUpMs, null);
+        } catch (Exception e) {
+            return new Sample(0, 0, 0, 0, 0, Double.NaN, e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
+    private record Turn(double firstTokenMs, double totalMs, int promptTokens, int completionTokens,
+                        double promptPerSecond, String text) {
+    }
+
+    private Turn turn(HttpClient client, String base, String prompt) throws Exception {
         ObjectNode body = JSON.createObjectNode();
-        body.putArray("messages").addObject().put("role", "user").put("content", prompt);
-        body.put("max_tokens", maxTokens).put("stream", true).put("temperature", 0)
+        body.put("model", model).put("prompt", prompt).put("max_tokens", maxTokens).put("stream", true)
+                .put("temperature", 0).put("ignore_eos", true).put("cache_prompt", true)
                 .putObject("stream_options").put("include_usage", true);
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/v1/chat/completions"))
-                .header("Content-Type", "application/json").timeout(Duration.ofMinutes(10))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+                .header("Content-Type", "application/json").timeout(Duration.ofMinutes(30))
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
         long start = System.nanoTime();
-        HttpResponse<java.io.InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200) {
-            throw new IllegalStateException("HTTP " + response.statusCode() + " from " + url + ": "
+            throw new IllegalStateException("HTTP " + response.statusCode() + ": "
                     + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));
         }
         long first = -1;
-        int completionTokens = 0;
+        int prompted = 0;
+        int completed = 0;
+        double promptPerSecond = 0;
+        StringBuilder text = new StringBuilder();
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(),
                 StandardCharsets.UTF_8))) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
@@ -90,21 +192,55 @@ public final class BenchCommand implements Callable<Integer> {
                     continue;
                 }
                 JsonNode chunk = JSON.readTree(line.substring(6));
-                JsonNode delta = chunk.path("choices").path(0).path("delta");
-                if (first < 0 && (delta.hasNonNull("content") || delta.hasNonNull("reasoning_content"))) {
-                    first = System.nanoTime();
+                if (chunk.has("error")) {
+                    throw new IllegalStateException(chunk.get("error").toString());
+                }
+                String piece = chunk.path("choices").path(0).path("text").asText("");
+                if (!piece.isEmpty()) {
+                    first = first < 0 ? System.nanoTime() : first;
+                    text.append(piece);
                 }
                 if (chunk.hasNonNull("usage")) {
-                    completionTokens = chunk.get("usage").get("completion_tokens").asInt();
+                    prompted = chunk.get("usage").path("prompt_tokens").asInt();
+                    completed = chunk.get("usage").path("completion_tokens").asInt();
+                }
+                if (chunk.hasNonNull("timings")) { // llama-server and gguf-server both report these
+                    promptPerSecond = chunk.get("timings").path("prompt_per_second").asDouble();
                 }
             }
         }
         long end = System.nanoTime();
-        return new Sample((first - start) / 1e6, (end - start) / 1e6, completionTokens);
+        first = first < 0 ? end : first;
+        if (promptPerSecond == 0 && prompted > 0) {
+            promptPerSecond = prompted * 1e9 / (first - start);
+        }
+        return new Turn((first - start) / 1e6, (end - start) / 1e6, prompted, completed, promptPerSecond,
+                text.toString());
     }
 
-    private static double median(double[] sorted) {
-        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
-                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    private void print(Report r) {
+        List<Sample> ok = r.ok();
+        System.out.printf(Locale.ROOT, "%n%s  concurrency %d  requests %d  prompt %d tokens  generated %d tokens each%n",
+                r.url(), concurrency, requests, ok.isEmpty() ? 0 : ok.get(0).promptTokens(),
+                ok.isEmpty() ? 0 : ok.get(0).completionTokens());
+        System.out.printf(Locale.ROOT, "  time to first token      p50 %8.1f ms   p95 %8.1f ms%n",
+                r.percentile(Sample::firstTokenMs, 50), r.percentile(Sample::firstTokenMs, 95));
+        System.out.printf(Locale.ROOT, "  decode per stream        p50 %8.1f tok/s p5  %8.1f tok/s%n",
+                r.percentile(Sample::decodeTokensPerSecond, 50), r.percentile(Sample::decodeTokensPerSecond, 5));
+        System.out.printf(Locale.ROOT, "  aggregate                    %8.1f tok/s%n", r.aggregate());
+        System.out.printf(Locale.ROOT, "  prompt processing        p50 %8.1f tok/s%n",
+                r.percentile(Sample::serverPromptPerSecond, 50));
+        System.out.printf(Locale.ROOT, "  whole request            p50 %8.1f ms%n", r.percentile(Sample::totalMs, 50));
+        if (followUp) {
+            System.out.printf(Locale.ROOT, "  follow-up turn: time to first token p50 %.1f ms (first turn %.1f ms)%n",
+                    r.percentile(Sample::followUpFirstTokenMs, 50), r.percentile(Sample::firstTokenMs, 50));
+        }
+        System.out.printf(Locale.ROOT, "  errors %d%n", r.errors());
+        r.samples().stream().filter(s -> s.error() != null).limit(3)
+                .forEach(s -> System.out.println("    " + s.error()));
+    }
+
+    private static void ratio(String what, double ours, double theirs) {
+        System.out.printf(Locale.ROOT, "  %-34s %.3f%n", what, theirs == 0 ? Double.NaN : ours / theirs);
     }
 }

@@ -64,6 +64,15 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     String reasoningFormat;
 
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "${env:GGUF_SERVER_MAX_QUEUE:-64}",
+            description = "Requests that may wait for a slot; more are answered 503 (default: ${DEFAULT-VALUE}).")
+    int maxQueue;
+
+    @Option(names = "--queue-timeout", paramLabel = "SECONDS",
+            defaultValue = "${env:GGUF_SERVER_QUEUE_TIMEOUT:-600}",
+            description = "Longest wait for a slot before a 503 (default: ${DEFAULT-VALUE}).")
+    int queueTimeoutSeconds;
+
     @Option(names = "--watchdog-timeout", paramLabel = "SECONDS",
             defaultValue = "${env:GGUF_SERVER_WATCHDOG_TIMEOUT:-300}",
             description = "A generation that produces nothing for this long is stopped; if the engine cannot "
@@ -124,6 +133,12 @@ public final class ServeCommand implements Callable<Integer> {
         if (watchdogSeconds < 1 || watchdogSeconds > 86_400) {
             throw usage("--watchdog-timeout must be between 1 and 86400 seconds, not " + watchdogSeconds);
         }
+        if (maxQueue < 0 || maxQueue > 100_000) {
+            throw usage("--max-queue must be between 0 and 100000, not " + maxQueue);
+        }
+        if (queueTimeoutSeconds < 1 || queueTimeoutSeconds > 86_400) {
+            throw usage("--queue-timeout must be between 1 and 86400 seconds, not " + queueTimeoutSeconds);
+        }
         if (shutdownSeconds < 0 || shutdownSeconds > 3_600) {
             throw usage("--shutdown-timeout must be between 0 and 3600 seconds, not " + shutdownSeconds);
         }
@@ -142,7 +157,7 @@ public final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
                 ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_KEEP_ALIVE_MILLIS,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
-                Duration.ofSeconds(shutdownSeconds), false);
+                Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false);
     }
 
     static String defaultAlias(Path model) {

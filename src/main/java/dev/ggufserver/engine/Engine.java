@@ -5,7 +5,7 @@ package dev.ggufserver.engine;
  * test doubles. The HTTP layer sees only this interface.
  *
  * <p>{@link #generate} runs on the caller's thread and reports each piece to the listener; it never gets more
- * concurrent calls than {@link ModelInfo#parallel()} (the {@link SlotGate} sees to that).
+ * concurrent calls than {@link ModelInfo#parallel()} (the {@link AdmissionQueue} sees to that).
  */
 public interface Engine extends AutoCloseable {
 

@@ -45,8 +45,9 @@ public final class GgufServer implements AutoCloseable {
     public static GgufServer start(ServerConfig config) throws StartupException {
         GgufFile gguf = readModel(config.model());
         ModelHost host = new ModelHost();
+        ServerMetrics metrics = new ServerMetrics();
         Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.maxBodyBytes()),
-                host);
+                host, metrics);
         try {
             app.start();
         } catch (RuntimeException e) {
@@ -75,8 +76,10 @@ public final class GgufServer implements AutoCloseable {
         });
         ChatTemplate chatTemplate = new ChatTemplate(template, gguf.specialTokenText("tokenizer.ggml.bos_token_id"),
                 gguf.specialTokenText("tokenizer.ggml.eos_token_id"), gguf.addsBosToken());
-        host.ready(ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
-                Duration.ofMillis(config.keepAliveMillis())));
+        ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
+                Duration.ofMillis(config.keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
+        metrics.watch(served.runner().queue(), engine);
+        host.ready(served);
         log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel", info.id(),
                 info.architecture(), info.quantization(), info.parameters(), info.contextPerRequest(),
                 info.parallel());

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpServer {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
     private static final long RESPONSE_COMPLETION_MILLIS = 5_000;
+    private static final long IDLE_CONNECTION_CLOSE_MILLIS = 50;
 
     /** Settings of the HTTP side. */
     public record Settings(String host, int port, long maxBodyBytes) {
@@ -27,7 +28,7 @@ public final class HttpServer {
     private HttpServer() {
     }
 
-    public static Javalin create(Settings settings, ModelHost host) {
+    public static Javalin create(Settings settings, ModelHost host, ServerMetrics metrics) {
         ObjectMapper mapper = Json.mapper();
         CompletionHandlers completions = new CompletionHandlers(host, mapper);
         ModelsHandler models = new ModelsHandler(host);
@@ -43,11 +44,16 @@ public final class HttpServer {
                 server.setStopAtShutdown(false);
                 // and when it stops, responses whose handler has returned still complete (the last chunk of a
                 // stream, a JSON body Javalin writes after the handler)
-                server.setHandler(new GracefulHandler());
+                GracefulHandler graceful = new GracefulHandler();
+                graceful.setShutdownIdleTimeout(IDLE_CONNECTION_CLOSE_MILLIS); // idle keep-alive connections
+                server.setHandler(graceful);
                 server.setStopTimeout(RESPONSE_COMPLETION_MILLIS);
             });
 
             config.routes.get("/health", models::health);
+            config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(metrics.scrape()));
+            config.routes.after(metrics::request);
             config.routes.get("/v1/models", models::list);
             config.routes.get("/v1/models/<id>", models::get);
             config.routes.post("/v1/chat/completions", completions::chat);

@@ -11,31 +11,43 @@ import java.time.Duration;
  * @param restartDelay      first delay before restarting a dead engine process; doubles while it keeps dying,
  *                          up to {@link #MAX_RESTART_DELAY} (or restartDelay itself when that is longer)
  * @param shutdownGrace     how long running requests may finish after SIGTERM
+ * @param maxQueue          requests that may wait for a slot; more get 503
+ * @param queueTimeout      longest wait for a slot before 503
  * @param engineTestHooks   lets tests crash the engine process on purpose; never set by the command line
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, long maxBodyBytes,
                            long keepAliveMillis, Duration watchdog, Duration restartDelay, Duration shutdownGrace,
-                           boolean engineTestHooks) {
+                           int maxQueue, Duration queueTimeout, boolean engineTestHooks) {
     public static final long DEFAULT_MAX_BODY_BYTES = 8L * 1024 * 1024;
     public static final long DEFAULT_KEEP_ALIVE_MILLIS = 5_000;
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
     public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(1);
     public static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_QUEUE = 64;
+    public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofMinutes(10);
 
     /** Defaults for everything but what identifies the model and its size. */
     public static ServerConfig of(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                                   String alias) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
                 ReasoningFormat.DEEPSEEK, false, DEFAULT_MAX_BODY_BYTES, DEFAULT_KEEP_ALIVE_MILLIS, DEFAULT_WATCHDOG,
-                DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE, false);
+                DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE, DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false);
+    }
+
+    /** The same server with another queue. */
+    public ServerConfig withQueue(int maxQueue, Duration queueTimeout, long keepAliveMillis) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, maxBodyBytes, keepAliveMillis, watchdog, restartDelay, shutdownGrace, maxQueue,
+                queueTimeout, engineTestHooks);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
-                nativeLogs, maxBodyBytes, keepAliveMillis, watchdog, restartDelay, shutdownGrace, true);
+                nativeLogs, maxBodyBytes, keepAliveMillis, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout,
+                true);
     }
 
     /** The longest wait between restarts: fixed delays for tests, a capped backoff otherwise. */

@@ -8,6 +8,7 @@ import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.server.HttpServer;
 import dev.ggufserver.server.ServerConfig;
+import dev.ggufserver.server.ServerMetrics;
 import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.testmodel.TinyModel;
 import io.javalin.Javalin;
@@ -17,26 +18,36 @@ import java.time.Duration;
 public final class TestServer implements AutoCloseable {
     private final Javalin app;
     private final ModelHost host;
+    private final ServerMetrics metrics;
 
-    private TestServer(Javalin app, ModelHost host) {
+    private TestServer(Javalin app, ModelHost host, ServerMetrics metrics) {
         this.app = app;
         this.host = host;
+        this.metrics = metrics;
     }
 
     /** Serving {@code engine} with the official R1 template; keep-alives every {@code keepAlive}. */
     public static TestServer serving(Engine engine, Duration keepAlive) {
+        return serving(engine, keepAlive, ServerConfig.DEFAULT_MAX_QUEUE, ServerConfig.DEFAULT_QUEUE_TIMEOUT);
+    }
+
+    /** The same, with a queue of {@code maxQueue} waiting at most {@code queueTimeout}. */
+    public static TestServer serving(Engine engine, Duration keepAlive, int maxQueue, Duration queueTimeout) {
         ModelHost host = new ModelHost();
         TestServer server = loading(host);
-        host.ready(ServedModel.of(engine, new ChatTemplate(TinyModel.officialTemplate(), TinyModel.BOS, TinyModel.EOS,
-                true), ReasoningFormat.DEEPSEEK, keepAlive));
+        ServedModel served = ServedModel.of(engine, new ChatTemplate(TinyModel.officialTemplate(), TinyModel.BOS,
+                TinyModel.EOS, true), ReasoningFormat.DEEPSEEK, keepAlive, maxQueue, queueTimeout, server.metrics);
+        server.metrics.watch(served.runner().queue(), engine);
+        host.ready(served);
         return server;
     }
 
     /** A server whose model has not finished loading. */
     public static TestServer loading(ModelHost host) {
+        ServerMetrics metrics = new ServerMetrics();
         Javalin app = HttpServer.create(new HttpServer.Settings("127.0.0.1", 0,
-                ServerConfig.DEFAULT_MAX_BODY_BYTES), host).start();
-        return new TestServer(app, host);
+                ServerConfig.DEFAULT_MAX_BODY_BYTES), host, metrics).start();
+        return new TestServer(app, host, metrics);
     }
 
     public String url() {

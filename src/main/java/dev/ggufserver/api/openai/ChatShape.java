@@ -7,6 +7,7 @@ import dev.ggufserver.api.openai.OpenAiTypes.ChatCompletionChunk;
 import dev.ggufserver.api.openai.OpenAiTypes.ChunkChoice;
 import dev.ggufserver.api.openai.OpenAiTypes.Delta;
 import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +19,12 @@ final class ChatShape extends ResponseShape {
     }
 
     private ChatCompletionChunk chunk(Delta delta, String finishReason) {
+        return chunk(delta, finishReason, null);
+    }
+
+    private ChatCompletionChunk chunk(Delta delta, String finishReason, Timings timings) {
         return new ChatCompletionChunk(id, created, model, List.of(new ChunkChoice(0, delta, null, finishReason)),
-                usagePlaceholder);
+                usagePlaceholder, timings == null ? null : OpenAiTypes.Timings.of(timings));
     }
 
     @Override
@@ -40,19 +45,20 @@ final class ChatShape extends ResponseShape {
     }
 
     @Override
-    Object finishChunk(FinishReason reason) {
-        return chunk(new Delta(null, null, null), ResponseShape.wireName(reason));
+    Object finishChunk(FinishReason reason, Timings timings) {
+        return chunk(new Delta(null, null, null), ResponseShape.wireName(reason), timings);
     }
 
     @Override
     Object usageChunk(Usage usage) {
-        return new ChatCompletionChunk(id, created, model, List.of(), OpenAiTypes.Usage.of(usage));
+        return new ChatCompletionChunk(id, created, model, List.of(), OpenAiTypes.Usage.of(usage), null);
     }
 
     @Override
-    Object complete(String reasoning, String content, FinishReason reason, Usage usage) {
+    Object complete(String reasoning, String content, FinishReason reason, Usage usage, Timings timings) {
         AssistantMessage message = new AssistantMessage("assistant", content, reasoning.isEmpty() ? null : reasoning);
         return new ChatCompletion(id, created, model,
-                List.of(new ChatChoice(0, message, null, ResponseShape.wireName(reason))), OpenAiTypes.Usage.of(usage));
+                List.of(new ChatChoice(0, message, null, ResponseShape.wireName(reason))), OpenAiTypes.Usage.of(usage),
+                OpenAiTypes.Timings.of(timings));
     }
 }

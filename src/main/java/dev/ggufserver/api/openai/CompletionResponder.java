@@ -8,7 +8,9 @@ import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.generation.CompletionSink;
 import dev.ggufserver.generation.PreparedCompletion;
+import dev.ggufserver.engine.AdmissionQueue;
 import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import io.javalin.http.Context;
@@ -80,10 +82,21 @@ final class CompletionResponder {
     private void stream(Context ctx, ServedModel model, PreparedCompletion completion, ResponseShape shape,
                         boolean includeUsage) {
         SseStream sse = new SseStream(ctx.res(), mapper);
+        ClientConnection connection = ClientConnection.of(ctx.req());
         CompletionSink sink = new CompletionSink() {
             @Override
             public void keepAlive() throws IOException {
-                sse.ping();
+                try {
+                    sse.ping();
+                } catch (IOException e) {
+                    connection.markClosed();
+                    throw e;
+                }
+            }
+
+            @Override
+            public boolean clientGone() {
+                return connection.closed();
             }
 
             @Override
@@ -102,8 +115,8 @@ final class CompletionResponder {
             }
 
             @Override
-            public void finish(FinishReason reason, Usage usage) throws IOException {
-                sse.event(shape.finishChunk(reason));
+            public void finish(FinishReason reason, Usage usage, Timings timings) throws IOException {
+                sse.event(shape.finishChunk(reason, timings));
                 if (includeUsage) {
                     sse.event(shape.usageChunk(usage));
                 }
@@ -122,8 +135,11 @@ final class CompletionResponder {
         }
     }
 
-    /** 503 with Retry-After while the engine restarts; 500 with the engine's message when it failed. */
+    /** 503 with Retry-After while busy or restarting; 500 with the engine's message when it failed. */
     static ApiException toApi(EngineException e) {
+        if (e instanceof AdmissionQueue.OverloadedException) {
+            return ApiException.unavailable(e.getMessage(), "server_overloaded", ModelsHandler.RETRY_AFTER_SECONDS);
+        }
         if (e instanceof EngineUnavailableException) {
             return ApiException.unavailable(e.getMessage(), "engine_unavailable", ModelsHandler.RETRY_AFTER_SECONDS);
         }
@@ -149,10 +165,16 @@ final class CompletionResponder {
         StringBuilder reasoning = new StringBuilder();
         StringBuilder content = new StringBuilder();
         Object[] response = new Object[1];
+        ClientConnection connection = ClientConnection.of(ctx.req());
         CompletionSink sink = new CompletionSink() {
             @Override
             public void keepAlive() {
-                // nothing to send before the JSON body
+                // nothing can be sent before the JSON body
+            }
+
+            @Override
+            public boolean clientGone() {
+                return connection.closed();
             }
 
             @Override
@@ -166,8 +188,8 @@ final class CompletionResponder {
             }
 
             @Override
-            public void finish(FinishReason reason, Usage usage) {
-                response[0] = shape.complete(reasoning.toString(), content.toString(), reason, usage);
+            public void finish(FinishReason reason, Usage usage, Timings timings) {
+                response[0] = shape.complete(reasoning.toString(), content.toString(), reason, usage, timings);
             }
         };
         try {

@@ -44,11 +44,25 @@ public final class ModelsHandler {
                 RETRY_AFTER_SECONDS);
     }
 
+    /**
+     * 200 {@code {"status":"ok"}}, or 503 with {@code "status"} "loading" or "unavailable", a {@code "reason"}, and
+     * the OpenAI error object, so both health checkers and OpenAI clients understand it.
+     */
     public void health(Context ctx) {
-        if (host.status() == ModelHost.Status.DRAINING) {
-            throw notReady(host);
+        try {
+            if (host.status() == ModelHost.Status.DRAINING) {
+                throw notReady(host);
+            }
+            require(host);
+        } catch (ApiException e) {
+            String status = host.status() == ModelHost.Status.LOADING ? "loading" : "unavailable";
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("status", status);
+            body.put("reason", e.getMessage());
+            body.put("error", e.body().error());
+            ctx.status(503).header("Retry-After", String.valueOf(RETRY_AFTER_SECONDS)).json(body);
+            return;
         }
-        require(host);
         ctx.json(Map.of("status", "ok"));
     }
 

@@ -13,9 +13,10 @@ public final class OpenAiTypes {
     }
 
     public record ChatCompletion(String id, String object, long created, String model, List<ChatChoice> choices,
-                                 Usage usage) {
-        public ChatCompletion(String id, long created, String model, List<ChatChoice> choices, Usage usage) {
-            this(id, "chat.completion", created, model, choices, usage);
+                                 Usage usage, Timings timings) {
+        public ChatCompletion(String id, long created, String model, List<ChatChoice> choices, Usage usage,
+                              Timings timings) {
+            this(id, "chat.completion", created, model, choices, usage, timings);
         }
     }
 
@@ -28,9 +29,10 @@ public final class OpenAiTypes {
 
     /** One SSE chunk; {@code usage} is a JSON null on every chunk but the last when include_usage is on. */
     public record ChatCompletionChunk(String id, String object, long created, String model, List<ChunkChoice> choices,
-                                      Object usage) {
-        public ChatCompletionChunk(String id, long created, String model, List<ChunkChoice> choices, Object usage) {
-            this(id, "chat.completion.chunk", created, model, choices, usage);
+                                      Object usage, Timings timings) {
+        public ChatCompletionChunk(String id, long created, String model, List<ChunkChoice> choices, Object usage,
+                                   Timings timings) {
+            this(id, "chat.completion.chunk", created, model, choices, usage, timings);
         }
     }
 
@@ -42,9 +44,10 @@ public final class OpenAiTypes {
     }
 
     public record TextCompletion(String id, String object, long created, String model, List<TextChoice> choices,
-                                 Object usage) {
-        public TextCompletion(String id, long created, String model, List<TextChoice> choices, Object usage) {
-            this(id, "text_completion", created, model, choices, usage);
+                                 Object usage, Timings timings) {
+        public TextCompletion(String id, long created, String model, List<TextChoice> choices, Object usage,
+                              Timings timings) {
+            this(id, "text_completion", created, model, choices, usage, timings);
         }
     }
 
@@ -61,6 +64,19 @@ public final class OpenAiTypes {
     }
 
     public record CompletionTokensDetails(int reasoningTokens) {
+    }
+
+    /** llama-server's per-request timings (milliseconds), plus the time spent waiting for a slot. */
+    public record Timings(int promptN, double promptMs, double promptPerSecond, int predictedN, double predictedMs,
+                          double predictedPerSecond, double queueMs) {
+        public static Timings of(dev.ggufserver.generation.Timings t) {
+            return new Timings(t.promptTokens(), round(t.promptMs()), round(t.promptPerSecond()), t.predictedTokens(),
+                    round(t.predictedMs()), round(t.predictedPerSecond()), round(t.queueMs()));
+        }
+
+        private static double round(double v) {
+            return Math.round(v * 1000) / 1000.0;
+        }
     }
 
     public record ModelList(String object, List<Model> data) {

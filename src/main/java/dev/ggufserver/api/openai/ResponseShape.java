@@ -1,6 +1,7 @@
 package dev.ggufserver.api.openai;
 
 import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
 import java.util.List;
 
@@ -28,12 +29,13 @@ abstract class ResponseShape {
     /** Chunks for one step's reasoning and content (reasoning first; empty parts make no chunk). */
     abstract List<Object> deltaChunks(String reasoning, String content);
 
-    abstract Object finishChunk(FinishReason reason);
+    /** The last chunk with choices: finish reason, empty delta, and the request's timings. */
+    abstract Object finishChunk(FinishReason reason, Timings timings);
 
     abstract Object usageChunk(Usage usage);
 
     /** The whole non-streamed response. */
-    abstract Object complete(String reasoning, String content, FinishReason reason, Usage usage);
+    abstract Object complete(String reasoning, String content, FinishReason reason, Usage usage, Timings timings);
 
     static String wireName(FinishReason reason) {
         return reason == FinishReason.LENGTH ? "length" : "stop";

@@ -3,6 +3,7 @@ package dev.ggufserver.api.openai;
 import dev.ggufserver.api.openai.OpenAiTypes.TextChoice;
 import dev.ggufserver.api.openai.OpenAiTypes.TextCompletion;
 import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
 import java.util.List;
 
@@ -12,9 +13,9 @@ final class TextShape extends ResponseShape {
         super(id, created, model, usagePlaceholder);
     }
 
-    private TextCompletion chunk(String text, String finishReason) {
+    private TextCompletion chunk(String text, String finishReason, Timings timings) {
         return new TextCompletion(id, created, model, List.of(new TextChoice(text, 0, null, finishReason)),
-                usagePlaceholder);
+                usagePlaceholder, timings == null ? null : OpenAiTypes.Timings.of(timings));
     }
 
     @Override
@@ -25,23 +26,23 @@ final class TextShape extends ResponseShape {
     @Override
     List<Object> deltaChunks(String reasoning, String content) {
         String text = reasoning + content; // raw completions never split, so reasoning is always empty here
-        return text.isEmpty() ? List.of() : List.of(chunk(text, null));
+        return text.isEmpty() ? List.of() : List.of(chunk(text, null, null));
     }
 
     @Override
-    Object finishChunk(FinishReason reason) {
-        return chunk("", ResponseShape.wireName(reason));
+    Object finishChunk(FinishReason reason, Timings timings) {
+        return chunk("", ResponseShape.wireName(reason), timings);
     }
 
     @Override
     Object usageChunk(Usage usage) {
-        return new TextCompletion(id, created, model, List.of(), OpenAiTypes.Usage.of(usage));
+        return new TextCompletion(id, created, model, List.of(), OpenAiTypes.Usage.of(usage), null);
     }
 
     @Override
-    Object complete(String reasoning, String content, FinishReason reason, Usage usage) {
+    Object complete(String reasoning, String content, FinishReason reason, Usage usage, Timings timings) {
         return new TextCompletion(id, created, model,
                 List.of(new TextChoice(reasoning + content, 0, null, ResponseShape.wireName(reason))),
-                OpenAiTypes.Usage.of(usage));
+                OpenAiTypes.Usage.of(usage), OpenAiTypes.Timings.of(timings));
     }
 }

@@ -37,7 +37,8 @@ class WireFormatTest {
             created = created == null ? node.get("created").asLong() : created;
             assertThat(node.get("id").asText()).isEqualTo(id);
             assertThat(node.get("created").asLong()).isEqualTo(created);
-            out.add(frame.replace(id, "ID").replace("\"created\":" + created, "\"created\":0"));
+            out.add(frame.replace(id, "ID").replace("\"created\":" + created, "\"created\":0")
+                    .replaceAll("\"timings\":\\{[^}]*}", "\"timings\":T"));
         }
         assertThat(id).matches("chatcmpl-[0-9A-Za-z]{24}|cmpl-[0-9A-Za-z]{24}");
         return out;
@@ -47,6 +48,7 @@ class WireFormatTest {
         return "{\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"fake-model\","
                 + "\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"logprobs\":null,\"finish_reason\":"
                 + (finish == null ? "null" : "\"" + finish + "\"") + "}]" + (usage == null ? "" : ",\"usage\":" + usage)
+                + (finish == null ? "" : ",\"timings\":T") // the finish chunk carries the request's timings
                 + "}";
     }
 
@@ -102,6 +104,13 @@ class WireFormatTest {
             assertThat(choice.get("message").get("content").asText()).isEqualTo("Hi there");
             assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
             assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(6);
+            JsonNode timings = body.get("timings");
+            assertThat(timings.get("prompt_n").asInt()).isEqualTo(body.get("usage").get("prompt_tokens").asInt());
+            assertThat(timings.get("predicted_n").asInt()).isEqualTo(6);
+            for (String field : List.of("prompt_ms", "prompt_per_second", "predicted_ms", "predicted_per_second",
+                    "queue_ms")) {
+                assertThat(timings.get(field).asDouble()).as(field).isGreaterThanOrEqualTo(0);
+            }
         }
     }
 
@@ -120,7 +129,7 @@ class WireFormatTest {
                     head + "\"choices\":[{\"text\":\"</think>x\",\"index\":0,\"logprobs\":null,"
                             + "\"finish_reason\":null}],\"usage\":null}",
                     head + "\"choices\":[{\"text\":\"\",\"index\":0,\"logprobs\":null,\"finish_reason\":\"length\"}],"
-                            + "\"usage\":null}",
+                            + "\"usage\":null,\"timings\":T}",
                     head + "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2,\"total_tokens\":7,"
                             + "\"completion_tokens_details\":{\"reasoning_tokens\":0}}}",
                     "[DONE]");
@@ -203,6 +212,43 @@ class WireFormatTest {
                 assertThat(r.header("Content-Type")).startsWith("application/json");
                 assertThat(r.json().get("error").get("code").asText()).isEqualTo("model_loading");
             }
+            JsonNode health = server.http().get("/health").json();
+            assertThat(health.get("status").asText()).isEqualTo("loading");
+            assertThat(health.get("reason").asText()).contains("loading");
+            host.failed("out of memory");
+            JsonNode failed = server.http().get("/health").json();
+            assertThat(failed.get("status").asText()).isEqualTo("unavailable");
+            assertThat(failed.get("reason").asText()).contains("out of memory");
+        }
+    }
+
+    @Test
+    void metricsCountWhatHappenedInPrometheusFormat() {
+        FakeEngine engine = new FakeEngine(4096, 2).script("Think", "</think>", "Hi");
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            server.http().post("/v1/chat/completions", HI + "}");
+            server.http().post("/v1/chat/completions", HI + ",\"stream\":true}");
+            server.http().post("/v1/chat/completions", "{");
+
+            Http.Response metrics = server.http().get("/metrics");
+
+            assertThat(metrics.status()).isEqualTo(200);
+            assertThat(metrics.header("Content-Type")).startsWith("text/plain");
+            assertThat(metrics.body())
+                    .contains("gguf_completions_total{finish_reason=\"stop\"} 2.0")
+                    .contains("gguf_tokens_generated_total 8.0")
+                    .contains("gguf_tokens_reasoning_total 4.0")
+                    .contains("gguf_tokens_prompt_total 62.0")
+                    .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
+                            + "status=\"200\"} 2.0")
+                    .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
+                            + "status=\"400\"} 1.0")
+                    .contains("gguf_slots_capacity 2.0")
+                    .contains("gguf_slots_busy 0.0")
+                    .contains("gguf_queue_waiting 0.0")
+                    .contains("gguf_time_to_first_token_seconds_count 2")
+                    .contains("gguf_queue_wait_seconds_bucket")
+                    .contains("jvm_memory_used_bytes");
         }
     }
 

@@ -1,0 +1,130 @@
+package dev.ggufserver.server;
+
+import dev.ggufserver.engine.AdmissionQueue;
+import dev.ggufserver.engine.Engine;
+import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.worker.WorkerEngine;
+import dev.ggufserver.generation.CompletionMetrics;
+import dev.ggufserver.generation.Timings;
+import dev.ggufserver.generation.Usage;
+import io.javalin.http.Context;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Everything {@code /metrics} shows, in Prometheus' text format: HTTP requests by endpoint and status, the queue,
+ * slots, tokens, time to first token and decode speed, cancellations, engine restarts, and the JVM's own.
+ */
+public final class ServerMetrics implements CompletionMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer queueWait;
+    private final Counter rejected;
+    private final Counter promptTokens;
+    private final Counter generatedTokens;
+    private final Counter reasoningTokens;
+    private final Timer timeToFirstToken;
+    private final DistributionSummary decodeSpeed;
+    private final Counter clientGone;
+
+    public ServerMetrics() {
+        queueWait = Timer.builder("gguf.queue.wait").description("Time requests waited for a slot")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
+        rejected = Counter.builder("gguf.queue.rejected")
+                .description("Requests turned away with 503 because the queue was full or the wait too long")
+                .register(registry);
+        promptTokens = Counter.builder("gguf.tokens.prompt").description("Prompt tokens processed")
+                .register(registry);
+        generatedTokens = Counter.builder("gguf.tokens.generated").description("Tokens generated")
+                .register(registry);
+        reasoningTokens = Counter.builder("gguf.tokens.reasoning").description("Generated tokens that were thinking")
+                .register(registry);
+        timeToFirstToken = Timer.builder("gguf.time.to.first.token")
+                .description("From getting a slot to the first generated piece (prompt processing included)")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
+        decodeSpeed = DistributionSummary.builder("gguf.decode.tokens.per.second")
+                .description("Decode speed of each finished request").publishPercentileHistogram()
+                .minimumExpectedValue(0.1).maximumExpectedValue(100_000.0).register(registry);
+        clientGone = Counter.builder("gguf.cancellations").tag("reason", "client_gone")
+                .description("Generations stopped because the client left").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+    }
+
+    /** Watches the queue and the engine of the served model. */
+    public void watch(AdmissionQueue queue, Engine engine) {
+        Gauge.builder("gguf.queue.waiting", queue, AdmissionQueue::waiting)
+                .description("Requests waiting for a slot").register(registry);
+        Gauge.builder("gguf.slots.busy", queue, AdmissionQueue::inUse)
+                .description("Slots generating now").register(registry);
+        Gauge.builder("gguf.slots.capacity", queue, AdmissionQueue::slots)
+                .description("Slots (--parallel)").register(registry);
+        Gauge.builder("gguf.engine.up", engine, e -> e.status().ready() ? 1 : 0)
+                .description("1 when the engine process serves requests").register(registry);
+        if (engine instanceof WorkerEngine worker) {
+            FunctionCounter.builder("gguf.engine.restarts", worker, WorkerEngine::restarts)
+                    .description("Restarts of the engine process").register(registry);
+        }
+    }
+
+    /** Counts one finished HTTP request (a Javalin after-handler). */
+    public void request(Context ctx) {
+        var matched = ctx.endpoints().matchedHttpEndpoint(); // ctx.endpoint() is this after-handler itself
+        String endpoint = matched == null ? "unmatched" : matched.path;
+        Counter.builder("gguf.http.requests").description("HTTP requests by endpoint and status")
+                .tag("method", ctx.method().name().toUpperCase(Locale.ROOT))
+                .tag("endpoint", endpoint)
+                .tag("status", String.valueOf(ctx.statusCode()))
+                .register(registry).increment();
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void rejected() {
+        rejected.increment();
+    }
+
+    @Override
+    public void admitted(double queueMs) {
+        queueWait.record((long) (queueMs * 1e6), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void firstToken(double millisFromAdmission) {
+        timeToFirstToken.record((long) (millisFromAdmission * 1e6), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void finished(FinishReason reason, Usage usage, Timings timings) {
+        Counter.builder("gguf.completions").description("Completions by finish reason")
+                .tag("finish_reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
+        promptTokens.increment(usage.promptTokens());
+        generatedTokens.increment(usage.completionTokens());
+        reasoningTokens.increment(usage.reasoningTokens());
+        if (timings.predictedPerSecond() > 0) {
+            decodeSpeed.record(timings.predictedPerSecond());
+        }
+    }
+
+    @Override
+    public void clientGone(int tokensGenerated) {
+        clientGone.increment();
+        generatedTokens.increment(tokensGenerated);
+    }
+}
