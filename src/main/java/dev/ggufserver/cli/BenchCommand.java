@@ -175,7 +175,14 @@ public final class BenchCommand implements Callable<Integer> {
                 .header("Content-Type", "application/json").timeout(Duration.ofMinutes(30))
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
         long start = System.nanoTime();
-        HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response;
+        try {
+            response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (java.io.IOException e) {
+            // a server may close a pooled keep-alive connection just as it is reused: one fresh try
+            start = System.nanoTime();
+            response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        }
         if (response.statusCode() != 200) {
             throw new IllegalStateException("HTTP " + response.statusCode() + ": "
                     + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));

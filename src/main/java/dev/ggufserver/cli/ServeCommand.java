@@ -3,9 +3,13 @@ package dev.ggufserver.cli;
 import dev.ggufserver.models.Downloader;
 import dev.ggufserver.models.ModelReference;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.server.HttpOptions;
 import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.server.StartupException;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -84,6 +88,54 @@ public final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM or Ctrl-C, how long running requests may finish (default: ${DEFAULT-VALUE}).")
     int shutdownSeconds;
 
+    @Option(names = "--api-key", paramLabel = "KEY", split = ",",
+            defaultValue = "${env:GGUF_SERVER_API_KEY}",
+            description = "A key clients must send (Authorization: Bearer KEY or X-Api-Key); repeat or separate "
+                    + "with commas for several. /health and the chat page's files stay public.")
+    List<String> apiKeys;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE", defaultValue = "${env:GGUF_SERVER_API_KEY_FILE}",
+            description = "A file with one key per line (blank lines and # comments ignored).")
+    Path apiKeyFile;
+
+    @Option(names = "--cors-origins", paramLabel = "ORIGIN", split = ",",
+            defaultValue = "${env:GGUF_SERVER_CORS_ORIGINS}",
+            description = "Browser origins allowed to call the API, e.g. https://app.example.org, or * "
+                    + "(default: none; the chat page needs none).")
+    List<String> corsOrigins;
+
+    @Option(names = "--max-body-bytes", paramLabel = "BYTES",
+            defaultValue = "${env:GGUF_SERVER_MAX_BODY_BYTES:-8388608}",
+            description = "Largest request body; more is answered 413 (default: ${DEFAULT-VALUE}).")
+    long maxBodyBytes;
+
+    @Option(names = "--max-messages", paramLabel = "N", defaultValue = "${env:GGUF_SERVER_MAX_MESSAGES:-2048}",
+            description = "Most messages in one chat request (default: ${DEFAULT-VALUE}).")
+    int maxMessages;
+
+    @Option(names = "--max-prompt-chars", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_MAX_PROMPT_CHARS:-4194304}",
+            description = "Most characters of prompt text in one request (default: ${DEFAULT-VALUE}).")
+    int maxPromptChars;
+
+    @Option(names = "--max-header-bytes", paramLabel = "BYTES",
+            defaultValue = "${env:GGUF_SERVER_MAX_HEADER_BYTES:-16384}",
+            description = "Largest request header block; more is answered 431 (default: ${DEFAULT-VALUE}).")
+    int maxHeaderBytes;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "${env:GGUF_SERVER_IDLE_TIMEOUT:-60}",
+            description = "A connection that sends nothing this long is closed (default: ${DEFAULT-VALUE}).")
+    int idleTimeoutSeconds;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_MAX_CONNECTIONS:-512}",
+            description = "Connections served at once; more wait to be accepted (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--log-prompts", defaultValue = "${env:GGUF_SERVER_LOG_PROMPTS:-false}",
+            description = "Log prompts and answers (off by default: they are your users' data).")
+    boolean logPrompts;
+
     @Option(names = "--log-native", defaultValue = "${env:GGUF_SERVER_LOG_NATIVE:-false}",
             description = "Let llama.cpp print its own logs.")
     boolean logNative;
@@ -145,6 +197,11 @@ public final class ServeCommand implements Callable<Integer> {
         if (host == null || host.isBlank()) {
             throw usage("--host must not be empty");
         }
+        if (maxBodyBytes < 1024 || maxMessages < 1 || maxPromptChars < 1 || maxHeaderBytes < 1024
+                || idleTimeoutSeconds < 1 || maxConnections < 1) {
+            throw usage("--max-body-bytes and --max-header-bytes must be at least 1024, and --max-messages, "
+                    + "--max-prompt-chars, --idle-timeout and --max-connections at least 1");
+        }
         if (ReasoningFormat.parse(reasoningFormat).isEmpty()) {
             throw usage("--reasoning-format must be deepseek or none, not " + reasoningFormat);
         }
@@ -154,10 +211,36 @@ public final class ServeCommand implements Callable<Integer> {
         ReasoningFormat format = ReasoningFormat.parse(reasoningFormat).orElseThrow();
         String id = alias != null && !alias.isBlank() ? alias : defaultAlias(model);
         int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        HttpOptions http = HttpOptions.defaults()
+                .withApiKeys(keys())
+                .withCorsOrigins(corsOrigins == null ? List.of() : corsOrigins.stream().map(String::trim)
+                        .filter(o -> !o.isEmpty()).toList())
+                .withLimits(maxBodyBytes, maxMessages, maxPromptChars, maxHeaderBytes,
+                        Duration.ofSeconds(idleTimeoutSeconds), maxConnections)
+                .withLogPrompts(logPrompts);
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
-                ServerConfig.DEFAULT_MAX_BODY_BYTES, ServerConfig.DEFAULT_KEEP_ALIVE_MILLIS,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
-                Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false);
+                Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http);
+    }
+
+    /** The keys from --api-key and --api-key-file together. */
+    private List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        if (apiKeys != null) {
+            apiKeys.stream().map(String::trim).filter(k -> !k.isEmpty()).forEach(keys::add);
+        }
+        if (apiKeyFile != null) {
+            try {
+                Files.readAllLines(apiKeyFile).stream().map(String::trim)
+                        .filter(k -> !k.isEmpty() && !k.startsWith("#")).forEach(keys::add);
+            } catch (IOException e) {
+                throw usage("--api-key-file: cannot read " + apiKeyFile + " (" + e.getMessage() + ")");
+            }
+            if (keys.isEmpty()) {
+                throw usage("--api-key-file: " + apiKeyFile + " holds no key");
+            }
+        }
+        return keys;
     }
 
     static String defaultAlias(Path model) {

@@ -46,8 +46,9 @@ public final class GgufServer implements AutoCloseable {
         GgufFile gguf = readModel(config.model());
         ModelHost host = new ModelHost();
         ServerMetrics metrics = new ServerMetrics();
-        Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.maxBodyBytes()),
-                host, metrics);
+        warnIfOpenWithoutKey(config);
+        Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.http()), host,
+                metrics);
         try {
             app.start();
         } catch (RuntimeException e) {
@@ -77,13 +78,33 @@ public final class GgufServer implements AutoCloseable {
         ChatTemplate chatTemplate = new ChatTemplate(template, gguf.specialTokenText("tokenizer.ggml.bos_token_id"),
                 gguf.specialTokenText("tokenizer.ggml.eos_token_id"), gguf.addsBosToken());
         ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
-                Duration.ofMillis(config.keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
+                Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
         metrics.watch(served.runner().queue(), engine);
         host.ready(served);
         log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel", info.id(),
                 info.architecture(), info.quantization(), info.parameters(), info.contextPerRequest(),
                 info.parallel());
         return new GgufServer(app, host, engine);
+    }
+
+    /** Anyone who can reach a non-loopback address could use the model: say so when no key protects it. */
+    private static void warnIfOpenWithoutKey(ServerConfig config) {
+        openWithoutKeyWarning(config.host(), config.http().apiKeys()).ifPresent(log::warn);
+    }
+
+    static java.util.Optional<String> openWithoutKeyWarning(String host, java.util.List<String> apiKeys) {
+        if (!apiKeys.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        boolean loopback;
+        try {
+            loopback = java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            loopback = false;
+        }
+        return loopback ? java.util.Optional.empty() : java.util.Optional.of("Listening on " + host
+                + " without an API key: anyone who can reach this address can use the model. Set --api-key "
+                + "(or --api-key-file) to require one.");
     }
 
     public int port() {

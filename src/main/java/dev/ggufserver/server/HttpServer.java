@@ -11,7 +11,18 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
+import io.javalin.http.HandlerType;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.AbstractConnector;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +32,8 @@ public final class HttpServer {
     private static final long RESPONSE_COMPLETION_MILLIS = 5_000;
     private static final long IDLE_CONNECTION_CLOSE_MILLIS = 50;
 
-    /** Settings of the HTTP side. */
-    public record Settings(String host, int port, long maxBodyBytes) {
+    /** Where the HTTP side listens, and how it is protected. */
+    public record Settings(String host, int port, HttpOptions options) {
     }
 
     private HttpServer() {
@@ -30,15 +41,23 @@ public final class HttpServer {
 
     public static Javalin create(Settings settings, ModelHost host, ServerMetrics metrics) {
         ObjectMapper mapper = Json.mapper();
-        CompletionHandlers completions = new CompletionHandlers(host, mapper);
+        HttpOptions options = settings.options();
+        CompletionHandlers completions = new CompletionHandlers(host, mapper, options.maxMessages(),
+                options.maxPromptChars(), options.logPrompts());
         ModelsHandler models = new ModelsHandler(host);
+        ApiKeyAuth auth = new ApiKeyAuth(options.apiKeys());
+        CorsPolicy cors = new CorsPolicy(options.corsOrigins());
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(mapper, false));
-            config.http.maxRequestSize = settings.maxBodyBytes();
+            config.http.maxRequestSize = options.maxBodyBytes();
             config.http.prefer405over404 = true;
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
+            config.jetty.modifyHttpConfiguration(http -> {
+                http.setRequestHeaderSize(options.maxHeaderBytes());
+                http.setSendServerVersion(false);
+            });
             config.jetty.modifyServer(server -> {
                 // Jetty would stop itself on SIGTERM and cut running streams; GgufServer.shutdown drains them first
                 server.setStopAtShutdown(false);
@@ -48,7 +67,31 @@ public final class HttpServer {
                 graceful.setShutdownIdleTimeout(IDLE_CONNECTION_CLOSE_MILLIS); // idle keep-alive connections
                 server.setHandler(graceful);
                 server.setStopTimeout(RESPONSE_COMPLETION_MILLIS);
+                server.addBean(new NetworkConnectionLimit(options.maxConnections(), server));
+                server.setErrorHandler(HttpServer::jettyError); // errors Jetty answers before Javalin sees them
+                server.addEventListener(new LifeCycle.Listener() {
+                    @Override
+                    public void lifeCycleStarting(LifeCycle event) {
+                        for (Connector connector : server.getConnectors()) {
+                            if (connector instanceof AbstractConnector c) {
+                                c.setIdleTimeout(options.idleTimeout().toMillis()); // slow or silent clients
+                            }
+                        }
+                    }
+                });
             });
+
+            config.routes.before(RequestIds::assign);
+            config.routes.before(HttpServer::securityHeaders);
+            config.routes.before(cors::decorate);
+            config.routes.before(ctx -> { // preflights are answered here, for any path, without a route of their own
+                if (ctx.method() == HandlerType.OPTIONS) {
+                    cors.preflight(ctx);
+                    ctx.skipRemainingHandlers();
+                }
+            });
+            config.routes.before(auth::check);
+            config.routes.after(RequestIds::clear);
 
             config.routes.get("/health", models::health);
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
@@ -80,6 +123,29 @@ public final class HttpServer {
                 }
             });
         }
+    }
+
+    /** Every response: no content sniffing, no framing, no referrer leaks. The page adds its CSP (ChatPage). */
+    private static void securityHeaders(Context ctx) {
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.header("X-Frame-Options", "DENY");
+        ctx.header("Referrer-Policy", "no-referrer");
+    }
+
+    /** Jetty's own errors (headers too large, a malformed request line) in OpenAI's shape, not an HTML page. */
+    private static boolean jettyError(Request request, Response response, Callback callback) {
+        int status = response.getStatus();
+        String message = switch (status) {
+            case 431 -> "The request headers are too large for this server";
+            case 414 -> "The request URL is too long for this server";
+            case 408 -> "The request took too long to arrive";
+            default -> "The request could not be read (HTTP " + status + ")";
+        };
+        String json = "{\"error\":{\"message\":\"" + message + "\",\"type\":\"invalid_request_error\","
+                + "\"param\":null,\"code\":\"http_" + status + "\"}}";
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.write(true, ByteBuffer.wrap(json.getBytes(StandardCharsets.UTF_8)), callback);
+        return true;
     }
 
     private static ApiException fromJavalin(int status, String message, Context ctx) {

@@ -14,13 +14,12 @@ import java.time.Duration;
  * @param maxQueue          requests that may wait for a slot; more get 503
  * @param queueTimeout      longest wait for a slot before 503
  * @param engineTestHooks   lets tests crash the engine process on purpose; never set by the command line
+ * @param http              keys, CORS, limits
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
-                           String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, long maxBodyBytes,
-                           long keepAliveMillis, Duration watchdog, Duration restartDelay, Duration shutdownGrace,
-                           int maxQueue, Duration queueTimeout, boolean engineTestHooks) {
-    public static final long DEFAULT_MAX_BODY_BYTES = 8L * 1024 * 1024;
-    public static final long DEFAULT_KEEP_ALIVE_MILLIS = 5_000;
+                           String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, Duration watchdog,
+                           Duration restartDelay, Duration shutdownGrace, int maxQueue, Duration queueTimeout,
+                           boolean engineTestHooks, HttpOptions http) {
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
     public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(1);
     public static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
@@ -32,22 +31,27 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
     public static ServerConfig of(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                                   String alias) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
-                ReasoningFormat.DEEPSEEK, false, DEFAULT_MAX_BODY_BYTES, DEFAULT_KEEP_ALIVE_MILLIS, DEFAULT_WATCHDOG,
-                DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE, DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false);
+                ReasoningFormat.DEEPSEEK, false, DEFAULT_WATCHDOG, DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE,
+                DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults());
     }
 
     /** The same server with another queue. */
     public ServerConfig withQueue(int maxQueue, Duration queueTimeout, long keepAliveMillis) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
-                nativeLogs, maxBodyBytes, keepAliveMillis, watchdog, restartDelay, shutdownGrace, maxQueue,
-                queueTimeout, engineTestHooks);
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks,
+                http.withKeepAliveMillis(keepAliveMillis));
+    }
+
+    /** The same server with other HTTP options. */
+    public ServerConfig withHttp(HttpOptions options) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
-                nativeLogs, maxBodyBytes, keepAliveMillis, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout,
-                true);
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http);
     }
 
     /** The longest wait between restarts: fixed delays for tests, a capped backoff otherwise. */

@@ -10,6 +10,10 @@ import java.util.Map;
  * works offline; it talks to {@code /v1/chat/completions} like any other client.
  */
 public final class ChatPage {
+    static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
+            + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            + "frame-ancestors 'none'";
+
     private ChatPage() {
     }
 
@@ -18,7 +22,10 @@ public final class ChatPage {
             files.hostedPath = "/";
             files.directory = "/web";
             files.location = Location.CLASSPATH;
-            files.headers = Map.of("Cache-Control", "no-cache");
+            files.headers = Map.of(
+                    "Cache-Control", "no-cache",
+                    // the page has no inline script or style: everything it loads comes from this server
+                    "Content-Security-Policy", CONTENT_SECURITY_POLICY);
         });
         config.staticFiles.enableWebjars();
     }

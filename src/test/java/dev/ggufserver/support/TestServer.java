@@ -6,6 +6,7 @@ import dev.ggufserver.engine.Engine;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.server.HttpOptions;
 import dev.ggufserver.server.HttpServer;
 import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.server.ServerMetrics;
@@ -44,10 +45,24 @@ public final class TestServer implements AutoCloseable {
 
     /** A server whose model has not finished loading. */
     public static TestServer loading(ModelHost host) {
+        return loading(host, HttpOptions.defaults());
+    }
+
+    public static TestServer loading(ModelHost host, HttpOptions options) {
         ServerMetrics metrics = new ServerMetrics();
-        Javalin app = HttpServer.create(new HttpServer.Settings("127.0.0.1", 0,
-                ServerConfig.DEFAULT_MAX_BODY_BYTES), host, metrics).start();
+        Javalin app = HttpServer.create(new HttpServer.Settings("127.0.0.1", 0, options), host, metrics).start();
         return new TestServer(app, host, metrics);
+    }
+
+    /** Serving {@code engine} behind these HTTP options (keys, CORS, limits). */
+    public static TestServer serving(Engine engine, HttpOptions options) {
+        ModelHost host = new ModelHost();
+        TestServer server = loading(host, options);
+        ServedModel served = ServedModel.of(engine, new ChatTemplate(TinyModel.officialTemplate(), TinyModel.BOS,
+                TinyModel.EOS, true), ReasoningFormat.DEEPSEEK, Duration.ofMillis(options.keepAliveMillis()),
+                ServerConfig.DEFAULT_MAX_QUEUE, ServerConfig.DEFAULT_QUEUE_TIMEOUT, server.metrics);
+        host.ready(served);
+        return server;
     }
 
     public String url() {
@@ -65,6 +80,12 @@ public final class TestServer implements AutoCloseable {
     public static OpenAIClient sdkFor(String url) {
         return OpenAIOkHttpClient.builder().baseUrl(url + "/v1").apiKey("not-needed").maxRetries(0)
                 .timeout(Duration.ofSeconds(60)).build();
+    }
+
+    /** Whether Jetty accepts new connections right now (false while --max-connections are open). */
+    public boolean accepting() {
+        return ((org.eclipse.jetty.server.AbstractConnector) app.jettyServer().server().getConnectors()[0])
+                .isAccepting();
     }
 
     public ModelHost host() {

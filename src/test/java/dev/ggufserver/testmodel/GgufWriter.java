@@ -76,23 +76,43 @@ public final class GgufWriter {
         Files.write(file, toBytes());
     }
 
-    public byte[] toBytes() {
+    /** A tensor described without its data, for files whose data is streamed (see {@link ShapedModel}). */
+    public record TensorSpec(String name, int ggmlType, long bytes, long... dims) {
+    }
+
+    /** The header (magic to the aligned start of the data) for these tensors, laid out one after another. */
+    public byte[] header(java.util.List<TensorSpec> specs) {
         Buf header = new Buf();
-        header.i32(0x46554747).i32(3).i64(tensors.size()).i64(metadata.size());
+        header.i32(0x46554747).i32(3).i64(specs.size()).i64(metadata.size());
         metadata.forEach((key, value) -> {
             header.str(key).i32(value.type());
             writeValue(header, value.type(), value.value(), value.elementType());
         });
         long offset = 0;
-        for (Tensor t : tensors) {
+        for (TensorSpec t : specs) {
             header.str(t.name()).i32(t.dims().length);
             for (long d : t.dims()) {
                 header.i64(d);
             }
-            header.i32(0).i64(offset); // type 0 = F32
-            offset = align(offset + 4L * t.data().length);
+            header.i32(t.ggmlType()).i64(offset);
+            offset = align(offset + t.bytes());
         }
         header.padTo(ALIGNMENT);
+        return header.bytes();
+    }
+
+    /** Padding after a tensor of {@code bytes} so the next one starts aligned. */
+    public static int padding(long bytes) {
+        return (int) (align(bytes) - bytes);
+    }
+
+    public byte[] toBytes() {
+        java.util.List<TensorSpec> specs = new ArrayList<>();
+        for (Tensor t : tensors) {
+            specs.add(new TensorSpec(t.name(), 0, 4L * t.data().length, t.dims())); // type 0 = F32
+        }
+        Buf header = new Buf();
+        header.raw(header(specs));
         for (Tensor t : tensors) {
             for (float f : t.data()) {
                 header.f32(f);

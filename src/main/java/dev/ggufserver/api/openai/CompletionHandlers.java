@@ -17,10 +17,16 @@ public final class CompletionHandlers {
     private final RequestParser parser;
     private final CompletionResponder responder;
 
-    public CompletionHandlers(ModelHost host, ObjectMapper mapper) {
+    /**
+     * @param maxMessages    most messages in a chat request
+     * @param maxPromptChars most characters of prompt text in a request
+     * @param logPrompts     log prompts and answers (they are the users' data: off unless asked for)
+     */
+    public CompletionHandlers(ModelHost host, ObjectMapper mapper, int maxMessages, int maxPromptChars,
+                              boolean logPrompts) {
         this.host = host;
-        this.parser = new RequestParser(mapper);
-        this.responder = new CompletionResponder(mapper);
+        this.parser = new RequestParser(mapper, maxMessages, maxPromptChars);
+        this.responder = new CompletionResponder(mapper, logPrompts);
     }
 
     public void chat(Context ctx) {

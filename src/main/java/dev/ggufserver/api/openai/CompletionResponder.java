@@ -31,9 +31,11 @@ final class CompletionResponder {
             "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();
 
     private final ObjectMapper mapper;
+    private final boolean logPrompts;
 
-    CompletionResponder(ObjectMapper mapper) {
+    CompletionResponder(ObjectMapper mapper, boolean logPrompts) {
         this.mapper = mapper;
+        this.logPrompts = logPrompts;
     }
 
     /** A random id such as {@code chatcmpl-2fKx…} (24 base-62 characters, about 143 bits). */
@@ -69,6 +71,9 @@ final class CompletionResponder {
         PreparedCompletion completion = new PreparedCompletion(
                 new GenerationRequest(prompt, promptTokens, maxTokens, common.sampling()),
                 common.stop(), reasoningFormat, splitReasoning);
+        if (logPrompts) {
+            log.info("Prompt ({} tokens): {}", promptTokens, prompt);
+        }
         long created = System.currentTimeMillis() / 1000;
         Object usagePlaceholder = common.includeUsage() ? NullNode.getInstance() : null;
         ResponseShape shape = shapeFactory.apply(created, usagePlaceholder);
@@ -83,6 +88,7 @@ final class CompletionResponder {
                         boolean includeUsage) {
         SseStream sse = new SseStream(ctx.res(), mapper);
         ClientConnection connection = ClientConnection.of(ctx.req());
+        StringBuilder transcript = new StringBuilder(); // only with --log-prompts
         CompletionSink sink = new CompletionSink() {
             @Override
             public void keepAlive() throws IOException {
@@ -109,6 +115,9 @@ final class CompletionResponder {
 
             @Override
             public void delta(String reasoning, String content) throws IOException {
+                if (logPrompts) {
+                    transcript.append(reasoning).append(content);
+                }
                 for (Object chunk : shape.deltaChunks(reasoning, content)) {
                     sse.event(chunk);
                 }
@@ -116,6 +125,7 @@ final class CompletionResponder {
 
             @Override
             public void finish(FinishReason reason, Usage usage, Timings timings) throws IOException {
+                logAnswer(reason, usage, transcript);
                 sse.event(shape.finishChunk(reason, timings));
                 if (includeUsage) {
                     sse.event(shape.usageChunk(usage));
@@ -132,6 +142,12 @@ final class CompletionResponder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failStream(sse, e);
+        }
+    }
+
+    private void logAnswer(FinishReason reason, Usage usage, CharSequence text) {
+        if (logPrompts) {
+            log.info("Answer ({}, {} tokens): {}", ResponseShape.wireName(reason), usage.completionTokens(), text);
         }
     }
 
@@ -189,6 +205,10 @@ final class CompletionResponder {
 
             @Override
             public void finish(FinishReason reason, Usage usage, Timings timings) {
+                if (logPrompts) {
+                    log.info("Answer ({}, {} tokens): reasoning {} content {}", ResponseShape.wireName(reason),
+                            usage.completionTokens(), reasoning, content);
+                }
                 response[0] = shape.complete(reasoning.toString(), content.toString(), reason, usage, timings);
             }
         };

@@ -22,14 +22,24 @@ import java.util.Set;
 public final class RequestParser {
     static final int MAX_STOP_STRINGS = 4;
     static final int MAX_STOP_LENGTH = 1024;
-    static final int MAX_MESSAGES = 10_000;
     static final int MAX_LOGIT_BIAS_ENTRIES = 1024;
     private static final Set<String> CHAT_ROLES = Set.of("system", "developer", "user", "assistant");
 
     private final ObjectMapper mapper;
+    private final int maxMessages;
+    private final int maxPromptChars;
 
-    public RequestParser(ObjectMapper mapper) {
+    public RequestParser(ObjectMapper mapper, int maxMessages, int maxPromptChars) {
         this.mapper = mapper;
+        this.maxMessages = maxMessages;
+        this.maxPromptChars = maxPromptChars;
+    }
+
+    private void checkPromptSize(long chars, String param) {
+        if (chars > maxPromptChars) {
+            throw ApiException.invalid(param, "prompt_too_long", "The prompt has " + chars + " characters; this "
+                    + "server accepts at most " + maxPromptChars + " (see --max-prompt-chars).");
+        }
     }
 
     /** Fields both endpoints share. */
@@ -88,6 +98,7 @@ public final class RequestParser {
         } else {
             throw ApiException.invalid("prompt", "prompt must be a string (token arrays are not supported)");
         }
+        checkPromptSize(text.length(), "prompt");
         return new CompletionRequest(text, common);
     }
 
@@ -207,10 +218,12 @@ public final class RequestParser {
         if (!messages.isArray() || messages.isEmpty()) {
             throw ApiException.invalid("messages", "messages must be a non-empty array");
         }
-        if (messages.size() > MAX_MESSAGES) {
-            throw ApiException.invalid("messages", "at most " + MAX_MESSAGES + " messages are allowed");
+        if (messages.size() > maxMessages) {
+            throw ApiException.invalid("messages", "too_many_messages", "There are " + messages.size()
+                    + " messages; this server accepts at most " + maxMessages + " (see --max-messages).");
         }
         List<ChatMessage> result = new ArrayList<>(messages.size());
+        long chars = 0;
         for (int i = 0; i < messages.size(); i++) {
             String where = "messages[" + i + "]";
             JsonNode m = messages.get(i);
@@ -235,7 +248,9 @@ public final class RequestParser {
             }
             String content = content(m.get("content"), where + ".content", role.equals("assistant"));
             result.add(new ChatMessage(role.equals("developer") ? "system" : role, content));
+            chars += content.length();
         }
+        checkPromptSize(chars, "messages");
         return result;
     }
 

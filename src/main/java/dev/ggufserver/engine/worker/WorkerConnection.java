@@ -107,6 +107,13 @@ final class WorkerConnection {
             ProcessBuilder builder = new ProcessBuilder(command(settings, directory, socket));
             // llama.cpp reads LLAMA_ARG_* variables while parsing its parameters: they would silently change it
             builder.environment().keySet().removeIf(name -> name.startsWith("LLAMA_ARG_"));
+            // libgomp's default spin (300,000 rounds) lets the compute thread fall asleep between decode steps of
+            // concurrent streams; spinning longer matched llama-server's throughput with 4 streams on 2 cores,
+            // and unlike OMP_WAIT_POLICY=ACTIVE it still sleeps when idle (docs/PERFORMANCE.md has the numbers)
+            if (!builder.environment().containsKey("GOMP_SPINCOUNT")
+                    && !builder.environment().containsKey("OMP_WAIT_POLICY")) {
+                builder.environment().put("GOMP_SPINCOUNT", "10000000");
+            }
             process = builder.start();
         } catch (IOException e) {
             closeQuietly(listener);
@@ -154,6 +161,12 @@ final class WorkerConnection {
         command.add("-XX:ErrorFile=" + directory.resolve("hs_err_pid%p.log"));
         if (settings.testHooks()) {
             command.add("-D" + WorkerMain.TEST_HOOKS_PROPERTY + "=true");
+        }
+        // the binding's own settings (e.g. de.kherud.llama.lib.path for a GPU build) belong to the engine process
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("de.kherud.llama.") && !name.equals("de.kherud.llama.tmpdir")) {
+                command.add("-D" + name + "=" + System.getProperty(name));
+            }
         }
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));

@@ -16,7 +16,7 @@ import net.jqwik.api.Provide;
  * answer is a model or a GgufFormatException, never another exception, an OutOfMemoryError or a hang. Bounded
  * (300 tries) so it runs in CI.
  */
-class GgufReaderFuzzTest {
+class GgufReaderMutationTest {
     private static final byte[] GOOD = TinyModel.build(TinyModel.officialTemplate());
     /** Mutations aim at the header, where every count and length lives. */
     private static final int HEADER = headerLength();
