@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.ggufserver.reasoning.ThinkSplitter;
+import dev.ggufserver.support.Chunking;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,15 +53,6 @@ class ThinkSplitterFuzzTest {
     }
 
     private static ThinkSplitter.Split run(boolean inside, List<String> pieces) {
-        ThinkSplitter splitter = inside ? ThinkSplitter.insideThought() : ThinkSplitter.expectingOpenTag();
-        StringBuilder r = new StringBuilder();
-        StringBuilder c = new StringBuilder();
-        for (String piece : pieces) {
-            ThinkSplitter.Split s = splitter.accept(piece);
-            r.append(s.reasoning());
-            c.append(s.content());
-        }
-        ThinkSplitter.Split rest = splitter.finish();
-        return new ThinkSplitter.Split(r.append(rest.reasoning()).toString(), c.append(rest.content()).toString());
+        return Chunking.split(inside ? ThinkSplitter.insideThought() : ThinkSplitter.expectingOpenTag(), pieces);
     }
 }

@@ -45,19 +45,10 @@ class ThinkSplitterTest {
                 case EXPECTING -> ThinkSplitter.expectingOpenTag();
                 case PASSTHROUGH -> ThinkSplitter.passthrough();
             };
-            StringBuilder r = new StringBuilder();
-            StringBuilder c = new StringBuilder();
-            for (String piece : pieces) {
-                ThinkSplitter.Split split = splitter.accept(piece);
-                r.append(split.reasoning());
-                c.append(split.content());
-            }
-            ThinkSplitter.Split rest = splitter.finish();
-            r.append(rest.reasoning());
-            c.append(rest.content());
+            ThinkSplitter.Split split = Chunking.split(splitter, pieces);
 
-            assertThat(r.toString()).as("reasoning of %s in pieces %s", name, pieces).isEqualTo(reasoning);
-            assertThat(c.toString()).as("content of %s in pieces %s", name, pieces).isEqualTo(content);
+            assertThat(split.reasoning()).as("reasoning of %s in pieces %s", name, pieces).isEqualTo(reasoning);
+            assertThat(split.content()).as("content of %s in pieces %s", name, pieces).isEqualTo(content);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ggufserver.support;
 
+import dev.ggufserver.reasoning.ThinkSplitter;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +17,19 @@ public final class Chunking {
             out.add(new String(cps, i, Math.min(size, cps.length - i)));
         }
         return out;
+    }
+
+    /** Everything a splitter says for these pieces, its final flush included. */
+    public static ThinkSplitter.Split split(ThinkSplitter splitter, List<String> pieces) {
+        StringBuilder r = new StringBuilder();
+        StringBuilder c = new StringBuilder();
+        for (String piece : pieces) {
+            ThinkSplitter.Split s = splitter.accept(piece);
+            r.append(s.reasoning());
+            c.append(s.content());
+        }
+        ThinkSplitter.Split rest = splitter.finish();
+        return new ThinkSplitter.Split(r.append(rest.reasoning()).toString(), c.append(rest.content()).toString());
     }
 
     /** The ways each case table runs: whole, one character at a time, in 2- and 3-character chunks. */

@@ -2,17 +2,14 @@ package dev.ggufserver.api.openai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ggufserver.engine.AdmissionQueue;
 import dev.ggufserver.generation.RunStats;
 import dev.ggufserver.support.Await;
 import dev.ggufserver.support.FakeEngine;
 import dev.ggufserver.support.Http;
+import dev.ggufserver.support.RawHttp;
 import dev.ggufserver.support.TestServer;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -86,7 +83,7 @@ class AdmissionTest {
             Http http = server.http();
             CompletableFuture<Http.Response> running = async(http, HI + "}");
             assertThat(engine.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
-            try (Socket client = rawRequest(server, HI + "}")) {
+            try (Socket client = RawHttp.postChat(RawHttp.portOf(server.url()), HI + "}")) {
                 Await.until("the request to queue", LONG, () -> queue(server).waiting() == 1);
             } // hang up while waiting
             assertThat(stats(server).awaitClientGone(1, 30, TimeUnit.SECONDS)).isTrue();
@@ -104,7 +101,7 @@ class AdmissionTest {
         CountDownLatch release = new CountDownLatch(1);
         FakeEngine engine = new FakeEngine(4096, 1).script("</think>never", " seen").holdBeforeFirstPiece(release);
         try (TestServer server = TestServer.serving(engine, LONG, 8, LONG)) {
-            try (Socket client = rawRequest(server, HI + "}")) {
+            try (Socket client = RawHttp.postChat(RawHttp.portOf(server.url()), HI + "}")) {
                 assertThat(engine.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue(); // "processing the prompt"
             } // hang up before the first token
             release.countDown(); // the prompt is "processed": the first piece must also be the last
@@ -113,27 +110,5 @@ class AdmissionTest {
             Await.until("the slot to be free", LONG, () -> queue(server).inUse() == 0);
             assertThat(server.http().post("/v1/chat/completions", HI + "}").status()).isEqualTo(200);
         }
-    }
-
-    /** Sends a request on a raw socket, so the test decides exactly when the client hangs up. */
-    static Socket rawRequest(TestServer server, String body) throws Exception {
-        Socket socket = new Socket("127.0.0.1", Integer.parseInt(server.url().replaceAll(".*:", "")));
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        OutputStream out = socket.getOutputStream();
-        out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(bytes);
-        out.flush();
-        return socket;
-    }
-
-    static String readSome(InputStream in, int bytes) throws Exception {
-        byte[] buffer = new byte[bytes];
-        int n = in.read(buffer);
-        return new String(buffer, 0, Math.max(0, n), StandardCharsets.UTF_8);
-    }
-
-    static JsonNode json(Http.Response r) {
-        return r.json();
     }
 }

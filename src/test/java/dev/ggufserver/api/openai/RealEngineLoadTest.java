@@ -8,12 +8,12 @@ import dev.ggufserver.server.GgufServer;
 import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.support.Await;
 import dev.ggufserver.support.Http;
+import dev.ggufserver.support.RawHttp;
 import dev.ggufserver.support.RealServers;
 import dev.ggufserver.testmodel.TinyModel;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -44,7 +44,7 @@ class RealEngineLoadTest {
         GgufServer server = RealServers.server(RealServers.tinyModel(), 30_000, 1);
         long goneBefore = stats(server).clientGone();
 
-        try (Socket client = raw(server.port(), "{\"messages\":[{\"role\":\"user\",\"content\":\"loop\"}]}")) {
+        try (Socket client = RawHttp.postChat(server.port(), "{\"messages\":[{\"role\":\"user\",\"content\":\"loop\"}]}")) {
             Await.until("decoding", LONG, () -> queue(server).inUse() == 1);
         } // hang up in the middle of a 30,000-token answer
 
@@ -126,7 +126,7 @@ class RealEngineLoadTest {
                 return new Outcome(r.statusCode(), false, true);
             }
             default -> { // a non-streamed request left before its answer
-                try (Socket socket = raw(port,
+                try (Socket socket = RawHttp.postChat(port,
                         "{\"messages\":[{\"role\":\"user\",\"content\":\"loop\"}],\"max_tokens\":400}")) {
                     socket.setSoTimeout(leaveAfter * 5);
                     try {
@@ -150,16 +150,5 @@ class RealEngineLoadTest {
     private static long sum(String metrics, String name) {
         return metrics.lines().filter(l -> l.startsWith(name))
                 .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
-    }
-
-    private static Socket raw(int port, String body) throws Exception {
-        Socket socket = new Socket("127.0.0.1", port);
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        OutputStream out = socket.getOutputStream();
-        out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        out.write(bytes);
-        out.flush();
-        return socket;
     }
 }
