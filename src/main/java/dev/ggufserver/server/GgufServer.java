@@ -13,9 +13,13 @@ import dev.ggufserver.models.ModelValidator;
 import dev.ggufserver.template.ChatTemplate;
 import io.javalin.Javalin;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,17 +96,17 @@ public final class GgufServer implements AutoCloseable {
         openWithoutKeyWarning(config.host(), config.http().apiKeys()).ifPresent(log::warn);
     }
 
-    static java.util.Optional<String> openWithoutKeyWarning(String host, java.util.List<String> apiKeys) {
+    static Optional<String> openWithoutKeyWarning(String host, List<String> apiKeys) {
         if (!apiKeys.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         boolean loopback;
         try {
-            loopback = java.net.InetAddress.getByName(host).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+            loopback = InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
             loopback = false;
         }
-        return loopback ? java.util.Optional.empty() : java.util.Optional.of("Listening on " + host
+        return loopback ? Optional.empty() : Optional.of("Listening on " + host
                 + " without an API key: anyone who can reach this address can use the model. Set --api-key "
                 + "(or --api-key-file) to require one.");
     }

@@ -9,7 +9,6 @@ import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.template.ChatMessage;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -189,9 +188,7 @@ public final class RequestParser {
             throw ApiException.invalid("logit_bias", "logit_bias takes at most " + MAX_LOGIT_BIAS_ENTRIES
                     + " tokens");
         }
-        Iterator<Map.Entry<String, JsonNode>> fields = bias.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> e = fields.next();
+        for (Map.Entry<String, JsonNode> e : bias.properties()) {
             int token;
             try {
                 token = Integer.parseInt(e.getKey());
