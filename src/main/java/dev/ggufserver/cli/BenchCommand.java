@@ -46,6 +46,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--requests", defaultValue = "8", description = "Measured requests (default: ${DEFAULT-VALUE}).")
     int requests;
 
+    @Option(names = "--warmup", defaultValue = "1", paramLabel = "N",
+            description = "Unmeasured requests sent to each server first, all servers before any measuring, so that "
+                    + "caches and JIT compilers (a Java server's, this client's) are warm (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
     @Option(names = "--prompt-tokens", defaultValue = "128",
             description = "About how long each prompt is, in tokens (default: ${DEFAULT-VALUE}).")
     int promptTokens;
@@ -98,10 +103,15 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Report ours = run(url);
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        warmUp(client, url);
+        if (compare != null) {
+            warmUp(client, compare);
+        }
+        Report ours = run(client, url);
         print(ours);
         if (compare != null) {
-            Report theirs = run(compare);
+            Report theirs = run(client, compare);
             print(theirs);
             System.out.printf(Locale.ROOT, "%nratio %s / %s%n", url, compare);
             ratio("decode tokens/s per stream (p50)", ours.percentile(Sample::decodeTokensPerSecond, 50),
@@ -116,9 +126,14 @@ public final class BenchCommand implements Callable<Integer> {
         return ours.errors() == 0 ? 0 : 1;
     }
 
-    private Report run(String base) throws Exception {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        measure(client, base); // warm-up: caches, JIT, first-touch of the model
+    /** Caches, JIT compilers and the first touch of the model's pages; errors here show up in the run. */
+    private void warmUp(HttpClient client, String base) {
+        for (int i = 0; i < warmup; i++) {
+            measure(client, base);
+        }
+    }
+
+    private Report run(HttpClient client, String base) throws Exception {
         List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);

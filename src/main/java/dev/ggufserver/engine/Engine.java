@@ -17,16 +17,12 @@ public interface Engine extends AutoCloseable {
     }
 
     /**
-     * Tokens the engine will see for this prompt, BOS included.
+     * Counts the prompt's tokens, checks that it fits the context, then generates until EOS, the token limit, a
+     * full context, or the listener asks to stop. Returns how it ended.
      *
-     * @throws EngineUnavailableException when the engine cannot answer now
-     */
-    int countPromptTokens(String prompt) throws EngineException;
-
-    /**
-     * Generates until EOS, the token limit, or the listener asks to stop. Returns how it ended.
-     *
-     * @throws EngineException when the engine fails; pieces already reported stay valid
+     * @throws ContextLengthExceededException when the prompt does not fit (before anything is generated)
+     * @throws EngineUnavailableException     when the engine cannot take requests now
+     * @throws EngineException                when the engine fails; pieces already reported stay valid
      */
     GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException;
 

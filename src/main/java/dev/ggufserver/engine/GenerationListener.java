@@ -4,6 +4,14 @@ package dev.ggufserver.engine;
 @FunctionalInterface
 public interface GenerationListener {
     /**
+     * The prompt fits and generation begins: called once, before the first piece, with the prompt's token count
+     * (BOS included). A prompt that does not fit never gets here: generate throws
+     * {@link ContextLengthExceededException} instead.
+     */
+    default void onStart(int promptTokens) {
+    }
+
+    /**
      * One piece of text and the number of tokens it took (a character split across tokens arrives as one piece of
      * several tokens; EOS arrives as an empty piece of one token).
      *

@@ -1,16 +1,33 @@
 package dev.ggufserver.engine;
 
 /**
- * A prompt, already rendered and counted, with how much to generate and how to sample.
+ * A rendered prompt, with how much to generate and how to sample. The engine counts the prompt's tokens itself
+ * (it tokenizes the prompt once, for counting and generating) and tells the listener before the first piece.
  *
- * @param prompt       the exact text the model continues (special tokens as text)
- * @param promptTokens what {@link Engine#countPromptTokens} said of it
- * @param maxTokens    tokens to generate at most, at least 1, already clamped to the context
+ * @param prompt    the exact text the model continues (special tokens as text)
+ * @param maxTokens tokens to generate at most, at least 1; {@link #UNTIL_CONTEXT_IS_FULL} when the client set no
+ *                  limit. Never more than the context leaves after the prompt (see {@link #budget}).
  */
-public record GenerationRequest(String prompt, int promptTokens, int maxTokens, Sampling sampling) {
+public record GenerationRequest(String prompt, int maxTokens, Sampling sampling) {
+    /** No limit but the context. */
+    public static final int UNTIL_CONTEXT_IS_FULL = Integer.MAX_VALUE;
+
     public GenerationRequest {
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be at least 1");
         }
+    }
+
+    /**
+     * How many tokens this request may generate after a prompt of {@code promptTokens} in a context of
+     * {@code contextTokens}: every engine checks this before generating.
+     *
+     * @throws ContextLengthExceededException when the prompt leaves no room for a single token
+     */
+    public int budget(int promptTokens, int contextTokens) throws ContextLengthExceededException {
+        if (promptTokens >= contextTokens) {
+            throw new ContextLengthExceededException(promptTokens, contextTokens);
+        }
+        return Math.min(maxTokens, contextTokens - promptTokens);
     }
 }

@@ -4,13 +4,15 @@ import dev.ggufserver.engine.AdmissionQueue;
 import dev.ggufserver.engine.Engine;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkSplitter;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,18 +31,31 @@ public final class CompletionRunner {
 
     private final Engine engine;
     private final AdmissionQueue queue;
-    private final ScheduledExecutorService timer;
     private final long keepAliveNanos;
     private final CompletionMetrics metrics;
     private final RunStats stats = new RunStats();
+    /** The runs being generated, watched together by one timer task (a task per request would wake the timer). */
+    private final Set<Run> generating = ConcurrentHashMap.newKeySet();
 
+    /** @param timer runs the watch over generating requests every {@link #PROBE_MILLIS} */
     public CompletionRunner(Engine engine, AdmissionQueue queue, ScheduledExecutorService timer,
                             Duration keepAliveInterval, CompletionMetrics metrics) {
         this.engine = engine;
         this.queue = queue;
-        this.timer = timer;
         this.keepAliveNanos = Math.max(1, keepAliveInterval.toNanos());
         this.metrics = metrics;
+        timer.scheduleWithFixedDelay(this::watchGenerating, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** While the engine processes a prompt nothing else notices a client leaving or a quiet stream. */
+    private void watchGenerating() {
+        for (Run run : generating) {
+            try {
+                run.stillWanted();
+            } catch (RuntimeException e) {
+                log.warn("Watching a generation failed", e); // never let it end the timer task
+            }
+        }
     }
 
     public RunStats stats() {
@@ -60,7 +75,7 @@ public final class CompletionRunner {
         long queuedAt = System.nanoTime();
         AdmissionQueue.Slot slot;
         try {
-            slot = queue.acquire(PROBE_MILLIS, run::stillWantedWhileQueued);
+            slot = queue.acquire(PROBE_MILLIS, run::stillWanted);
         } catch (AdmissionQueue.OverloadedException e) {
             metrics.rejected();
             throw e;
@@ -72,14 +87,12 @@ public final class CompletionRunner {
             run.admittedAt = System.nanoTime();
             metrics.admitted((run.admittedAt - queuedAt) / 1e6);
             run.queueMs = (run.admittedAt - queuedAt) / 1e6;
-            sink.begin();
-            ScheduledFuture<?> watch = timer.scheduleAtFixedRate(run::watchWhileGenerating, PROBE_MILLIS,
-                    PROBE_MILLIS, TimeUnit.MILLISECONDS);
             GenerationResult result;
+            generating.add(run);
             try {
-                result = engine.generate(completion.request(), run::onPiece);
+                result = engine.generate(completion.request(), run);
             } finally {
-                watch.cancel(false);
+                generating.remove(run);
             }
             if (run.clientGone != null) {
                 return run.gone(result.completionTokens());
@@ -90,14 +103,14 @@ public final class CompletionRunner {
         }
     }
 
-    /** The state of one completion while it runs. */
-    private final class Run {
+    /** The state of one completion while it runs, and the engine's listener. */
+    private final class Run implements GenerationListener {
         private final CompletionSink sink;
         private final StopFilter stopFilter;
         private final ThinkSplitter splitter;
         /** Follows the raw text to tell which tokens were thinking (the splitter itself sees text late). */
         private final ThinkSplitter thoughtTracker;
-        private final int promptTokens;
+        private int promptTokens;
         private volatile IOException clientGone;
         private volatile long lastActivityNanos = System.nanoTime();
         private long admittedAt;
@@ -112,7 +125,6 @@ public final class CompletionRunner {
             ReasoningFormat format = completion.splitReasoning() ? completion.reasoningFormat() : ReasoningFormat.NONE;
             this.splitter = format.splitterFor(prompt);
             this.thoughtTracker = ReasoningFormat.DEEPSEEK.splitterFor(prompt);
-            this.promptTokens = completion.request().promptTokens();
         }
 
         Outcome gone(int tokens) {
@@ -122,8 +134,11 @@ public final class CompletionRunner {
             return Outcome.CLIENT_GONE;
         }
 
-        /** Asked while queued: keep the connection alive when quiet, and find out whether anyone still waits. */
-        boolean stillWantedWhileQueued() {
+        /**
+         * Asked while waiting (queued, or generating): keep the connection alive when quiet, and find out whether
+         * anyone still waits.
+         */
+        boolean stillWanted() {
             keepAliveIfQuiet();
             return !probeGone();
         }
@@ -134,10 +149,6 @@ public final class CompletionRunner {
                 clientGone = new IOException("the client closed the connection");
             }
             return clientGone != null;
-        }
-
-        void watchWhileGenerating() {
-            stillWantedWhileQueued();
         }
 
         private void keepAliveIfQuiet() {
@@ -152,8 +163,23 @@ public final class CompletionRunner {
             }
         }
 
-        /** The engine's listener: false stops generation. */
-        boolean onPiece(String text, int tokens) {
+        /**
+         * The prompt fits: only now does the response begin, so that a prompt too long for the context is still
+         * answered with a plain 400.
+         */
+        @Override
+        public void onStart(int countedPromptTokens) {
+            promptTokens = countedPromptTokens;
+            try {
+                sink.begin();
+            } catch (IOException e) {
+                clientGone = e; // the first piece stops the generation
+            }
+        }
+
+        /** False stops generation. */
+        @Override
+        public boolean onPiece(String text, int tokens) {
             lastActivityNanos = System.nanoTime();
             if (firstPieceAt == 0) {
                 firstPieceAt = lastActivityNanos;

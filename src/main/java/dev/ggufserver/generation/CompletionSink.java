@@ -5,9 +5,9 @@ import java.io.IOException;
 
 /**
  * Where one completion goes: SSE frames as they come, or one JSON object at the end. Both see the same calls, in
- * this order: {@link #keepAlive()} any number of times while waiting, {@link #begin()} once a slot is ours,
- * {@link #delta} for each piece, {@link #finish} once. {@link #clientGone()} may be asked at any time, from any
- * thread.
+ * this order: {@link #keepAlive()} any number of times while waiting, {@link #begin()} once the prompt has a slot
+ * and fits its context, {@link #delta} for each piece, {@link #finish} once. {@link #clientGone()} may be asked at
+ * any time, from any thread.
  *
  * <p>An {@link IOException} means the client is gone: generation stops and frees its slot.
  */

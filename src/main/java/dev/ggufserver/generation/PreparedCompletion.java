@@ -5,7 +5,7 @@ import dev.ggufserver.reasoning.ReasoningFormat;
 import java.util.List;
 
 /**
- * A validated, rendered and counted request, ready to run.
+ * A validated and rendered request, ready to run (the engine counts its tokens).
  *
  * @param splitReasoning false for raw completions (/v1/completions never splits thinking)
  */

@@ -103,7 +103,7 @@ class CorruptModelTest {
                 new ModelInfo("tiny", 128, 1, "qwen2", 0, "F32", 0, 0, true, null), Vocabulary.fromGguf(gguf));
         StringBuilder text = new StringBuilder();
         String prompt = "<｜User｜>hi<｜Assistant｜><think>\n";
-        engine.generate(new GenerationRequest(prompt, engine.countPromptTokens(prompt), 50, Sampling.greedy()),
+        engine.generate(new GenerationRequest(prompt, 50, Sampling.greedy()),
                 (piece, tokens) -> text.append(piece) != null);
         assertThat(text.toString()).endsWith(TinyModel.ANSWER);
     }

@@ -21,7 +21,8 @@ public final class FakeEngine implements Engine {
     private final ModelInfo info;
     private volatile List<String> pieces = List.of();
     private volatile boolean endsWithEos = true;
-    private volatile CountDownLatch holdBeforeFirstPiece;
+    private volatile CountDownLatch hold;
+    private volatile int holdBeforePiece;
     private volatile int failAfterPieces = -1;
     public final AtomicInteger cancellations = new AtomicInteger();
     public final AtomicInteger generations = new AtomicInteger();
@@ -44,8 +45,15 @@ public final class FakeEngine implements Engine {
         return this;
     }
 
+    /** Waits for the latch before the first piece, as a real engine does while it processes the prompt. */
     public FakeEngine holdBeforeFirstPiece(CountDownLatch latch) {
-        this.holdBeforeFirstPiece = latch;
+        return holdBeforePiece(0, latch);
+    }
+
+    /** Waits for the latch before the piece at {@code index} (0 is the first). */
+    public FakeEngine holdBeforePiece(int index, CountDownLatch latch) {
+        this.holdBeforePiece = index;
+        this.hold = latch;
         return this;
     }
 
@@ -60,36 +68,26 @@ public final class FakeEngine implements Engine {
     }
 
     @Override
-    public int countPromptTokens(String prompt) {
-        return prompt.length();
-    }
-
-    @Override
     public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
+        int promptTokens = request.prompt().length(); // one token per character
+        int maxTokens = request.budget(promptTokens, info.contextPerRequest());
         generations.incrementAndGet();
         requests.add(request);
         started.release();
-        CountDownLatch hold = holdBeforeFirstPiece;
-        if (hold != null) {
-            try {
-                if (!hold.await(30, TimeUnit.SECONDS)) {
-                    throw new EngineException("fake engine held too long");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new EngineException("interrupted");
-            }
-        }
+        listener.onStart(promptTokens);
         List<String> script = new ArrayList<>(pieces);
         if (endsWithEos) {
             script.add("");
         }
         int produced = 0;
         for (String piece : script) {
+            if (produced == holdBeforePiece) {
+                awaitHold();
+            }
             if (produced == failAfterPieces) {
                 throw new EngineException("the fake engine failed on purpose");
             }
-            if (produced == request.maxTokens()) {
+            if (produced == maxTokens) {
                 return new GenerationResult(FinishReason.LENGTH, produced);
             }
             produced++;
@@ -99,6 +97,21 @@ public final class FakeEngine implements Engine {
             }
         }
         return new GenerationResult(endsWithEos ? FinishReason.STOP : FinishReason.LENGTH, produced);
+    }
+
+    private void awaitHold() throws EngineException {
+        CountDownLatch latch = hold;
+        if (latch == null) {
+            return;
+        }
+        try {
+            if (!latch.await(30, TimeUnit.SECONDS)) {
+                throw new EngineException("fake engine held too long");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException("interrupted");
+        }
     }
 
     @Override

@@ -19,7 +19,18 @@ public final class RealServers {
     private static final Map<String, GgufServer> SERVERS = new ConcurrentHashMap<>();
     private static final Path DIR = tempDir();
 
+    static {
+        // workers remove their own directories when their server closes them; the JVM's end alone would not
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> SERVERS.values().forEach(GgufServer::close)));
+    }
+
     private RealServers() {
+    }
+
+    /** Registered after the directory, so deleted before it at exit. */
+    private static Path deletedAtExit(Path file) {
+        file.toFile().deleteOnExit();
+        return file;
     }
 
     private static Path tempDir() {
@@ -35,7 +46,7 @@ public final class RealServers {
     public static synchronized Path tinyModel() {
         Path file = DIR.resolve("tiny-r1.gguf");
         if (!Files.exists(file)) {
-            TinyModel.write(DIR);
+            deletedAtExit(TinyModel.write(DIR));
         }
         return file;
     }
@@ -73,7 +84,7 @@ public final class RealServers {
             if (template.equals(TinyModel.officialTemplate())) {
                 throw new IllegalStateException("the official template no longer has the prefill to remove");
             }
-            TinyModel.write(DIR, "tiny-r1-old-template.gguf", template);
+            deletedAtExit(TinyModel.write(DIR, "tiny-r1-old-template.gguf", template));
         }
         return file;
     }

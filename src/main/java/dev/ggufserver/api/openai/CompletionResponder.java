@@ -2,6 +2,7 @@ package dev.ggufserver.api.openai;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.EngineUnavailableException;
 import dev.ggufserver.engine.FinishReason;
@@ -21,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Shared by both completion endpoints, after the request is parsed and the prompt rendered: count the prompt and
- * check it fits, then run the one generation path into either an SSE stream or a single JSON body.
+ * Shared by both completion endpoints, after the request is parsed and the prompt rendered: run the one generation
+ * path into either an SSE stream or a single JSON body (the engine counts the prompt and refuses one that does not
+ * fit before anything is sent).
  */
 final class CompletionResponder {
     private static final Logger log = LoggerFactory.getLogger(CompletionResponder.class);
@@ -54,38 +56,25 @@ final class CompletionResponder {
     void respond(Context ctx, ServedModel model, String prompt, String promptParam, RequestParser.Common common,
                  ReasoningFormat reasoningFormat, boolean splitReasoning,
                  BiFunction<Long, Object, ResponseShape> shapeFactory) {
-        int promptTokens;
-        try {
-            promptTokens = model.engine().countPromptTokens(prompt);
-        } catch (EngineException e) {
-            throw toApi(e);
-        }
-        int context = model.info().contextPerRequest();
-        if (promptTokens >= context) {
-            throw ApiException.invalid(promptParam, "context_length_exceeded", String.format(
-                    "This model's maximum context length is %d tokens. However, your %s resulted in %d tokens. "
-                            + "Please reduce the length of the %s.", context, promptParam, promptTokens, promptParam));
-        }
-        int room = context - promptTokens;
-        int maxTokens = common.maxTokens() == null ? room : Math.min(common.maxTokens(), room);
+        int maxTokens = common.maxTokens() == null ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : common.maxTokens();
         PreparedCompletion completion = new PreparedCompletion(
-                new GenerationRequest(prompt, promptTokens, maxTokens, common.sampling()),
+                new GenerationRequest(prompt, maxTokens, common.sampling()),
                 common.stop(), reasoningFormat, splitReasoning);
         if (logPrompts) {
-            log.info("Prompt ({} tokens): {}", promptTokens, prompt);
+            log.info("Prompt: {}", prompt);
         }
         long created = System.currentTimeMillis() / 1000;
         Object usagePlaceholder = common.includeUsage() ? NullNode.getInstance() : null;
         ResponseShape shape = shapeFactory.apply(created, usagePlaceholder);
         if (common.stream()) {
-            stream(ctx, model, completion, shape, common.includeUsage());
+            stream(ctx, model, completion, shape, common.includeUsage(), promptParam);
         } else {
-            whole(ctx, model, completion, shape);
+            whole(ctx, model, completion, shape, promptParam);
         }
     }
 
     private void stream(Context ctx, ServedModel model, PreparedCompletion completion, ResponseShape shape,
-                        boolean includeUsage) {
+                        boolean includeUsage, String promptParam) {
         SseStream sse = new SseStream(ctx.res(), mapper);
         ClientConnection connection = ClientConnection.of(ctx.req());
         StringBuilder transcript = new StringBuilder(); // only with --log-prompts
@@ -109,7 +98,7 @@ final class CompletionResponder {
             public void begin() throws IOException {
                 Object first = shape.firstChunk();
                 if (first != null) {
-                    sse.event(first);
+                    sse.event(first); // goes out with the first piece (or a keep-alive), as llama-server's does
                 }
             }
 
@@ -121,6 +110,7 @@ final class CompletionResponder {
                 for (Object chunk : shape.deltaChunks(reasoning, content)) {
                     sse.event(chunk);
                 }
+                sse.flush();
             }
 
             @Override
@@ -130,7 +120,7 @@ final class CompletionResponder {
                 if (includeUsage) {
                     sse.event(shape.usageChunk(usage));
                 }
-                sse.done();
+                sse.done(); // sent with the end of the response, in one write
             }
         };
         try {
@@ -138,10 +128,10 @@ final class CompletionResponder {
         } catch (IOException e) {
             log.debug("Stream ended early: client gone ({})", e.toString());
         } catch (EngineException | RuntimeException e) {
-            failStream(sse, e);
+            failStream(sse, e, promptParam);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            failStream(sse, e);
+            failStream(sse, e, promptParam);
         }
     }
 
@@ -151,8 +141,17 @@ final class CompletionResponder {
         }
     }
 
-    /** 503 with Retry-After while busy or restarting; 500 with the engine's message when it failed. */
-    static ApiException toApi(EngineException e) {
+    /**
+     * 400 context_length_exceeded naming the prompt's field; 503 with Retry-After while busy or restarting; 500 with
+     * the engine's message when it failed.
+     */
+    static ApiException toApi(EngineException e, String promptParam) {
+        if (e instanceof ContextLengthExceededException tooLong) {
+            return ApiException.invalid(promptParam, "context_length_exceeded", String.format(
+                    "This model's maximum context length is %d tokens. However, your %s resulted in %d tokens. "
+                            + "Please reduce the length of the %s.", tooLong.contextTokens(), promptParam,
+                    tooLong.promptTokens(), promptParam));
+        }
         if (e instanceof AdmissionQueue.OverloadedException) {
             return ApiException.unavailable(e.getMessage(), "server_overloaded", ModelsHandler.RETRY_AFTER_SECONDS);
         }
@@ -163,9 +162,10 @@ final class CompletionResponder {
     }
 
     /** Before the first byte, a plain HTTP error; after it, one error frame and the end of the stream. */
-    private void failStream(SseStream sse, Exception e) {
+    private void failStream(SseStream sse, Exception e, String promptParam) {
         ApiException error = e instanceof ApiException api ? api
-                : e instanceof EngineException engine ? toApi(engine) : ApiException.serverError(describe(e));
+                : e instanceof EngineException engine ? toApi(engine, promptParam)
+                : ApiException.serverError(describe(e));
         if (!sse.committed()) {
             throw error;
         }
@@ -177,7 +177,8 @@ final class CompletionResponder {
         }
     }
 
-    private void whole(Context ctx, ServedModel model, PreparedCompletion completion, ResponseShape shape) {
+    private void whole(Context ctx, ServedModel model, PreparedCompletion completion, ResponseShape shape,
+                       String promptParam) {
         StringBuilder reasoning = new StringBuilder();
         StringBuilder content = new StringBuilder();
         Object[] response = new Object[1];
@@ -215,7 +216,7 @@ final class CompletionResponder {
         try {
             model.runner().run(completion, sink);
         } catch (EngineException e) {
-            throw toApi(e);
+            throw toApi(e, promptParam);
         } catch (IOException e) {
             throw ApiException.serverError(describe(e));
         } catch (InterruptedException e) {

@@ -3,6 +3,7 @@ package dev.ggufserver.api.openai;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -11,13 +12,19 @@ import java.nio.charset.StandardCharsets;
  * so SSE bypasses it. The 200 and the headers are committed lazily, by the first event or keep-alive, so that
  * anything that fails before stays a plain HTTP error. Writes are synchronized: keep-alives come from a timer
  * thread.
+ *
+ * <p>Events are buffered until {@link #flush()}: the caller flushes once per engine step, and the last events go
+ * out with the end of the response, so a short answer costs a few writes to the socket, not one per event.
  */
 final class SseStream {
-    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final HttpServletResponse response;
     private final ObjectMapper mapper;
+    private final ByteArrayOutputStream frame = new ByteArrayOutputStream(512);
     private ServletOutputStream out;
 
     SseStream(HttpServletResponse response, ObjectMapper mapper) {
@@ -40,25 +47,32 @@ final class SseStream {
         out = response.getOutputStream();
     }
 
+    /** One {@code data:} event, buffered. */
     synchronized void event(Object payload) throws IOException {
         commit();
-        byte[] json = mapper.writeValueAsBytes(payload);
-        out.write("data: ".getBytes(StandardCharsets.US_ASCII));
-        out.write(json);
-        out.write('\n');
-        out.write('\n');
+        frame.reset();
+        frame.write(DATA);
+        mapper.writeValue(frame, payload);
+        frame.write(END);
+        frame.writeTo(out);
+    }
+
+    /** Sends everything buffered. */
+    synchronized void flush() throws IOException {
+        commit();
         out.flush();
     }
 
+    /** A comment that keeps proxies and clients from timing out, sent at once (with anything buffered). */
     synchronized void ping() throws IOException {
         commit();
         out.write(PING);
         out.flush();
     }
 
+    /** The last event, buffered: the end of the response sends it. */
     synchronized void done() throws IOException {
         commit();
         out.write(DONE);
-        out.flush();
     }
 }

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  *   <li>the stream ends with one extra output that is not a token, after which {@code hasNext()} is false;</li>
  *   <li>{@code cancel()} is only safe from the iterating thread, and an iterator that is neither drained nor
  *       cancelled keeps its slot busy, so {@link #generate} always does one or the other;</li>
- *   <li>prompts are tokenized with BOS added and special tokens parsed; {@code encode()} adds no BOS;</li>
+ *   <li>prompts are tokenized with BOS added and special tokens parsed; {@code encode()} adds no BOS; a prompt
+ *       given as {@code ["", ids…]} is the same prompt, tokenized once ({@link TokenPrompt});</li>
  *   <li>NaN or out-of-range numbers in the request JSON abort the JVM, so only validated values get here.</li>
  * </ul>
  */
@@ -60,7 +61,7 @@ public final class LlamaEngine implements Engine {
      * @throws EngineException when llama.cpp cannot load the file
      */
     public static LlamaEngine load(Settings settings, ModelInfo info, Vocabulary vocabulary) throws EngineException {
-        usePrivateNativeDirectory();
+        Path nativeDirectory = usePrivateNativeDirectory();
         ModelParameters parameters = new ModelParameters()
                 .setModel(settings.modelFile().toString())
                 .setCtxSize(settings.contextPerRequest() * settings.parallel())
@@ -81,6 +82,8 @@ public final class LlamaEngine implements Engine {
             model = new LlamaModel(parameters);
         } catch (RuntimeException | UnsatisfiedLinkError e) { // LlamaException is package-private
             throw new EngineException("llama.cpp could not load " + settings.modelFile() + ": " + e.getMessage(), e);
+        } finally {
+            deleteExtractedLibrary(nativeDirectory);
         }
         log.info("Model loaded in {} ms: {} slots of {} tokens, {} threads", (System.nanoTime() - start) / 1_000_000,
                 settings.parallel(), settings.contextPerRequest(), settings.threads());
@@ -90,16 +93,50 @@ public final class LlamaEngine implements Engine {
     /**
      * The binding extracts its library into java.io.tmpdir and first deletes every file there whose name starts
      * with "llama" or "jllama", which would break other processes; give it a directory of its own.
+     *
+     * @return the directory made here, or null when one was given (the server gives its engine process one, and
+     *         removes it when the process ends)
      */
-    private static void usePrivateNativeDirectory() {
-        if (System.getProperty("de.kherud.llama.tmpdir") == null) {
-            try {
-                Path dir = Files.createTempDirectory("gguf-server-native-");
-                dir.toFile().deleteOnExit();
-                System.setProperty("de.kherud.llama.tmpdir", dir.toString());
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot create a directory for the native library", e);
+    private static Path usePrivateNativeDirectory() {
+        if (System.getProperty("de.kherud.llama.tmpdir") != null) {
+            return null;
+        }
+        try {
+            Path dir = Files.createTempDirectory("gguf-server-native-");
+            System.setProperty("de.kherud.llama.tmpdir", dir.toString());
+            return dir;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create a directory for the native library", e);
+        }
+    }
+
+    /**
+     * Once loaded, the library's file is not needed (the binding loads it once per JVM): remove it rather than leave
+     * 5 MB in the temporary directory on every start, even when this process is killed later. Where the platform
+     * keeps a loaded file, at exit instead.
+     *
+     * @param createdHere the directory {@link #usePrivateNativeDirectory} made, removed as well; may be null
+     */
+    private static void deleteExtractedLibrary(Path createdHere) {
+        if (createdHere != null) {
+            createdHere.toFile().deleteOnExit(); // registered first: at exit, files go before their directory
+        }
+        Path directory = Path.of(System.getProperty("de.kherud.llama.tmpdir"));
+        try (var files = Files.list(directory)) {
+            for (Path file : files.toList()) {
+                String name = file.getFileName().toString();
+                // the names the binding extracts (and itself deletes before extracting)
+                boolean extracted = name.startsWith("jllama") || name.startsWith("libjllama")
+                        || name.startsWith("llama") || name.startsWith("libllama");
+                if (extracted && !file.toFile().delete()) {
+                    file.toFile().deleteOnExit();
+                }
             }
+        } catch (IOException ignored) {
+            // left for the system's temporary-file cleaning
+        }
+        if (createdHere != null) {
+            createdHere.toFile().delete();
         }
     }
 
@@ -112,14 +149,19 @@ public final class LlamaEngine implements Engine {
         return info;
     }
 
-    @Override
+    /** Tokens the engine sees for this prompt, BOS included. */
     public int countPromptTokens(String prompt) {
         return model.encode(prompt).length + (vocabulary.addsBos() ? 1 : 0);
     }
 
     @Override
     public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
-        InferenceParameters parameters = toParameters(request);
+        int[] promptIds = model.encode(request.prompt());
+        int promptTokens = promptIds.length + (vocabulary.addsBos() ? 1 : 0);
+        int maxTokens = request.budget(promptTokens, info.contextPerRequest());
+        listener.onStart(promptTokens);
+        InferenceParameters parameters = toParameters(request, maxTokens);
+        TokenPrompt.set(parameters, promptIds);
         LlamaIterator iterator;
         try {
             iterator = model.generate(parameters).iterator();
@@ -158,12 +200,12 @@ public final class LlamaEngine implements Engine {
             return new GenerationResult(FinishReason.STOP, tokens);
         }
         // the budget ran out; tokens of a character cut off by the limit never made a piece, but the budget is exact
-        return new GenerationResult(FinishReason.LENGTH, Math.max(tokens, request.maxTokens()));
+        return new GenerationResult(FinishReason.LENGTH, Math.max(tokens, maxTokens));
     }
 
-    private static InferenceParameters toParameters(GenerationRequest request) {
+    private static InferenceParameters toParameters(GenerationRequest request, int maxTokens) {
         InferenceParameters p = new InferenceParameters(request.prompt())
-                .setNPredict(request.maxTokens())
+                .setNPredict(maxTokens)
                 .setCachePrompt(true);
         Sampling s = request.sampling();
         if (s.temperature() != null) {

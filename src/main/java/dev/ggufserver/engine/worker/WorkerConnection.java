@@ -1,6 +1,5 @@
 package dev.ggufserver.engine.worker;
 
-import static dev.ggufserver.engine.worker.WorkerProtocol.COUNTED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.DONE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.HELLO;
@@ -8,6 +7,8 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.LOAD_FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PIECE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PONG;
 import static dev.ggufserver.engine.worker.WorkerProtocol.READY;
+import static dev.ggufserver.engine.worker.WorkerProtocol.STARTED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.TOO_LONG;
 
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.FinishReason;
@@ -50,7 +51,10 @@ final class WorkerConnection {
     private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(15);
 
     /** What the worker says about one request. */
-    sealed interface Event permits Piece, Done, Failed, Counted, Died {
+    sealed interface Event permits Started, Piece, Done, TooLong, Failed, Died {
+    }
+
+    record Started(int promptTokens) implements Event {
     }
 
     record Piece(String text, int tokens) implements Event {
@@ -62,7 +66,7 @@ final class WorkerConnection {
     record Failed(String message) implements Event {
     }
 
-    record Counted(int tokens) implements Event {
+    record TooLong(int promptTokens, int contextTokens) implements Event {
     }
 
     record Died(String reason) implements Event {
@@ -159,6 +163,8 @@ final class WorkerConnection {
         command.add("-XX:+UseSerialGC");
         command.add("-XX:-CreateCoredumpOnCrash");
         command.add("-XX:ErrorFile=" + directory.resolve("hs_err_pid%p.log"));
+        // the binding extracts its native library (5 MB) there, and the directory goes when the worker does
+        command.add("-Dde.kherud.llama.tmpdir=" + directory);
         if (settings.testHooks()) {
             command.add("-D" + WorkerMain.TEST_HOOKS_PROPERTY + "=true");
         }
@@ -239,11 +245,12 @@ final class WorkerConnection {
                         ready.complete(null);
                     }
                     case LOAD_FAILED -> ready.completeExceptionally(new IOException(WorkerProtocol.readString(body)));
+                    case STARTED -> deliver(body.readLong(), new Started(body.readInt()));
                     case PIECE -> deliver(body.readLong(), new Piece(WorkerProtocol.readString(body), body.readInt()));
                     case DONE -> deliver(body.readLong(), new Done(WorkerProtocol.reason(body.readByte()),
                             body.readInt()));
                     case FAILED -> deliver(body.readLong(), new Failed(WorkerProtocol.readString(body)));
-                    case COUNTED -> deliver(body.readLong(), new Counted(body.readInt()));
+                    case TOO_LONG -> deliver(body.readLong(), new TooLong(body.readInt(), body.readInt()));
                     case PONG -> body.readLong();
                     default -> throw new IOException("unknown frame type " + f.type());
                 }
@@ -287,16 +294,24 @@ final class WorkerConnection {
         }
     }
 
+    /** The directory holds the socket, the native library the worker extracted, and perhaps a crash report. */
     private void keepCrashReportOrClean() {
         try (Stream<Path> files = Files.list(directory)) {
-            List<Path> reports = files.filter(f -> f.getFileName().toString().startsWith("hs_err")).toList();
+            List<Path> reports = new ArrayList<>();
+            for (Path file : files.toList()) {
+                if (file.getFileName().toString().startsWith("hs_err")) {
+                    reports.add(file);
+                } else {
+                    Files.deleteIfExists(file);
+                }
+            }
             if (reports.isEmpty()) {
-                deleteQuietly(directory);
+                Files.deleteIfExists(directory);
             } else {
                 log.error("The engine process left a crash report: {}", reports.get(0));
             }
         } catch (IOException ignored) {
-            // nothing to clean
+            // a temporary file left behind
         }
     }
 

@@ -1,11 +1,11 @@
 package dev.ggufserver.engine.worker;
 
 import static dev.ggufserver.engine.worker.WorkerProtocol.CANCEL;
-import static dev.ggufserver.engine.worker.WorkerProtocol.COUNT;
 import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.SHUTDOWN;
 import static dev.ggufserver.engine.worker.WorkerProtocol.TEST_HOOK;
 
+import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.Engine;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.EngineStatus;
@@ -45,7 +45,6 @@ public final class WorkerEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(WorkerEngine.class);
     /** A worker that served this long before dying starts the backoff over. */
     private static final Duration HEALTHY_UPTIME = Duration.ofSeconds(60);
-    private static final long COUNT_TIMEOUT_MILLIS = 60_000;
 
     /**
      * How to run the worker.
@@ -118,47 +117,28 @@ public final class WorkerEngine implements Engine {
     }
 
     @Override
-    public int countPromptTokens(String prompt) throws EngineException {
-        WorkerConnection c = ready();
-        long id = ids.incrementAndGet();
-        BlockingQueue<WorkerConnection.Event> events = c.register(id);
-        try {
-            c.send(COUNT, b -> {
-                b.writeLong(id);
-                WorkerProtocol.writeString(b, prompt);
-            });
-            WorkerConnection.Event event = events.poll(COUNT_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
-            if (event instanceof WorkerConnection.Counted counted) {
-                return counted.tokens();
-            }
-            throw failure(event, "counting the prompt's tokens");
-        } catch (IOException e) {
-            throw new EngineUnavailableException("The engine is not available right now: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException("interrupted while counting tokens");
-        } finally {
-            c.unregister(id);
-        }
-    }
-
-    @Override
     public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
         WorkerConnection c = ready();
         long id = ids.incrementAndGet();
         BlockingQueue<WorkerConnection.Event> events = c.register(id);
         boolean cancelSent = false;
         try {
-            c.send(GENERATE, b -> {
-                b.writeLong(id);
-                WorkerProtocol.writeRequest(b, request);
-            });
+            try {
+                c.send(GENERATE, b -> {
+                    b.writeLong(id);
+                    WorkerProtocol.writeRequest(b, request);
+                });
+            } catch (IOException e) { // nothing started: the client may retry
+                throw new EngineUnavailableException("The engine is not available right now: " + e.getMessage());
+            }
             while (true) {
                 WorkerConnection.Event event = events.poll(settings.watchdog().toMillis(), TimeUnit.MILLISECONDS);
                 if (event == null) {
                     throw watchdog(c, id, events);
                 }
-                if (event instanceof WorkerConnection.Piece piece) {
+                if (event instanceof WorkerConnection.Started started) {
+                    listener.onStart(started.promptTokens());
+                } else if (event instanceof WorkerConnection.Piece piece) {
                     if (!cancelSent && !listener.onPiece(piece.text(), piece.tokens())) {
                         c.send(CANCEL, b -> b.writeLong(id)); // DONE follows within one token
                         cancelSent = true;
@@ -166,6 +146,8 @@ public final class WorkerEngine implements Engine {
                 } else if (event instanceof WorkerConnection.Done done) {
                     return cancelSent ? new GenerationResult(FinishReason.CANCELLED, done.tokens())
                             : new GenerationResult(done.reason(), done.tokens());
+                } else if (event instanceof WorkerConnection.TooLong tooLong) {
+                    throw new ContextLengthExceededException(tooLong.promptTokens(), tooLong.contextTokens());
                 } else {
                     throw failure(event, "generating");
                 }

@@ -1,8 +1,6 @@
 package dev.ggufserver.engine.worker;
 
 import static dev.ggufserver.engine.worker.WorkerProtocol.CANCEL;
-import static dev.ggufserver.engine.worker.WorkerProtocol.COUNT;
-import static dev.ggufserver.engine.worker.WorkerProtocol.COUNTED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.DONE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
@@ -13,9 +11,13 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.PING;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PONG;
 import static dev.ggufserver.engine.worker.WorkerProtocol.READY;
 import static dev.ggufserver.engine.worker.WorkerProtocol.SHUTDOWN;
+import static dev.ggufserver.engine.worker.WorkerProtocol.STARTED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.TEST_HOOK;
+import static dev.ggufserver.engine.worker.WorkerProtocol.TOO_LONG;
 
+import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.EngineException;
+import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.engine.ModelInfo;
@@ -27,6 +29,7 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,10 +88,23 @@ public final class WorkerMain {
                 // closed
             }
             System.err.println("server is gone; worker exits");
+            removeOwnDirectory();
             Runtime.getRuntime().halt(0);
         }, "parent-watch");
         watcher.setDaemon(true);
         watcher.start();
+    }
+
+    /** The server removes the worker's directory when the worker ends; a server that is gone cannot. */
+    private static void removeOwnDirectory() {
+        String directory = System.getProperty("de.kherud.llama.tmpdir");
+        if (directory != null) {
+            try {
+                Files.deleteIfExists(Path.of(directory)); // only when empty: a crash report stays
+            } catch (IOException ignored) {
+                // not empty, or already gone
+            }
+        }
     }
 
     private static void run(String[] args) throws Exception {
@@ -135,7 +151,6 @@ public final class WorkerMain {
                     generators.execute(() -> generate(id, request));
                 }
                 case CANCEL -> cancelled.add(body.readLong());
-                case COUNT -> count(body.readLong(), WorkerProtocol.readString(body));
                 case PING -> {
                     long id = body.readLong();
                     out.send(PONG, b -> b.writeLong(id));
@@ -153,59 +168,68 @@ public final class WorkerMain {
         try {
             CountDownLatch stall = stallNextGeneration;
             stallNextGeneration = null;
-            GenerationResult result = engine.generate(request, (text, tokens) -> {
-                if (stall != null) {
-                    awaitForever(stall); // test hook: a generation stuck inside the engine
+            GenerationResult result = engine.generate(request, new GenerationListener() {
+                @Override
+                public void onStart(int promptTokens) {
+                    try { // the server needs it with the first piece, not before: one write carries both
+                        out.buffer(STARTED, b -> {
+                            b.writeLong(id);
+                            b.writeInt(promptTokens);
+                        });
+                    } catch (IOException e) {
+                        System.err.println("cannot reach the server: " + e); // the first piece stops it
+                    }
                 }
-                if (cancelled.contains(id)) {
-                    return false; // checked on the generating thread, between pieces: the only safe place
-                }
-                try {
-                    out.send(PIECE, b -> {
+
+                @Override
+                public boolean onPiece(String text, int tokens) {
+                    if (stall != null) {
+                        awaitForever(stall); // test hook: a generation stuck inside the engine
+                    }
+                    if (cancelled.contains(id)) {
+                        return false; // checked on the generating thread, between pieces: the only safe place
+                    }
+                    return send(PIECE, b -> {
                         b.writeLong(id);
                         WorkerProtocol.writeString(b, text);
                         b.writeInt(tokens);
                     });
-                    return true;
-                } catch (IOException e) {
-                    return false; // the server is gone; stop generating
                 }
             });
-            out.send(DONE, b -> {
+            send(DONE, b -> {
                 b.writeLong(id);
                 b.writeByte(WorkerProtocol.reasonCode(result.reason()));
                 b.writeInt(result.completionTokens());
             });
+        } catch (ContextLengthExceededException e) {
+            send(TOO_LONG, b -> {
+                b.writeLong(id);
+                b.writeInt(e.promptTokens());
+                b.writeInt(e.contextTokens());
+            });
         } catch (EngineException | RuntimeException e) {
             sendFailure(id, e.getMessage());
-        } catch (IOException e) {
-            System.err.println("cannot answer request " + id + ": " + e);
         } finally {
             cancelled.remove(id);
         }
     }
 
-    private void count(long id, String prompt) throws IOException {
+    /** False when the server is gone: whatever generates for it stops. */
+    private boolean send(byte type, WorkerProtocol.FrameWriter.Body body) {
         try {
-            int tokens = engine.countPromptTokens(prompt);
-            out.send(COUNTED, b -> {
-                b.writeLong(id);
-                b.writeInt(tokens);
-            });
-        } catch (RuntimeException e) {
-            sendFailure(id, "cannot count the prompt's tokens: " + e.getMessage());
+            out.send(type, body);
+            return true;
+        } catch (IOException e) {
+            System.err.println("cannot reach the server: " + e);
+            return false;
         }
     }
 
     private void sendFailure(long id, String message) {
-        try {
-            out.send(FAILED, b -> {
-                b.writeLong(id);
-                WorkerProtocol.writeString(b, String.valueOf(message));
-            });
-        } catch (IOException e) {
-            System.err.println("cannot report a failure of request " + id + ": " + e);
-        }
+        send(FAILED, b -> {
+            b.writeLong(id);
+            WorkerProtocol.writeString(b, String.valueOf(message));
+        });
     }
 
     private void testHook(String what) {

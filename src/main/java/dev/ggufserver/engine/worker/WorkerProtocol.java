@@ -26,20 +26,24 @@ import java.util.Map;
  * server → worker                         worker → server
  * GENERATE id request                      HELLO version                (on connect, before loading)
  * CANCEL id                                READY vocabulary addsBos context parallel | LOAD_FAILED message
- * COUNT id prompt                          PIECE id text tokens         (per piece, in order)
- * PING id                                  DONE id reason tokens        (ends a GENERATE)
- * SHUTDOWN                                 FAILED id message            (ends a GENERATE or COUNT)
- * TEST_HOOK what  (test builds only)       COUNTED id tokens / PONG id
+ * PING id                                  STARTED id promptTokens      (the prompt fits; sent with what follows)
+ * SHUTDOWN                                 PIECE id text tokens         (per piece, in order)
+ * TEST_HOOK what  (test builds only)       DONE id reason tokens        (ends a GENERATE)
+ *                                          TOO_LONG id promptTokens context (ends a GENERATE: nothing generated)
+ *                                          FAILED id message            (ends a GENERATE)
+ *                                          PONG id
  * </pre>
+ *
+ * <p>A GENERATE is answered without a separate round trip for counting: the worker tokenizes the prompt once,
+ * checks it against the context, and says STARTED or TOO_LONG (docs/PERFORMANCE.md, per-request overhead).
  */
 final class WorkerProtocol {
     /** Bumped on any incompatible change; the server refuses a worker that says another version. */
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final int MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
     static final byte GENERATE = 1;
     static final byte CANCEL = 2;
-    static final byte COUNT = 3;
     static final byte PING = 4;
     static final byte SHUTDOWN = 5;
     static final byte TEST_HOOK = 9;
@@ -50,8 +54,9 @@ final class WorkerProtocol {
     static final byte PIECE = 67;
     static final byte DONE = 68;
     static final byte FAILED = 69;
-    static final byte COUNTED = 70;
     static final byte PONG = 71;
+    static final byte STARTED = 72;
+    static final byte TOO_LONG = 73;
 
     private WorkerProtocol() {
     }
@@ -68,7 +73,20 @@ final class WorkerProtocol {
             void write(DataOutputStream body) throws IOException;
         }
 
+        /** Writes a frame and sends it, with any frames buffered before it. */
         void send(byte type, Body body) throws IOException {
+            write(type, body, true);
+        }
+
+        /**
+         * Writes a frame without sending it yet: the next {@link #send} takes it along, in the same write to the
+         * socket (one wake-up of the other side instead of two).
+         */
+        void buffer(byte type, Body body) throws IOException {
+            write(type, body, false);
+        }
+
+        private void write(byte type, Body body, boolean flush) throws IOException {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
             DataOutputStream data = new DataOutputStream(bytes);
             data.writeByte(type);
@@ -77,7 +95,9 @@ final class WorkerProtocol {
             synchronized (this) {
                 out.writeInt(bytes.size());
                 bytes.writeTo(out);
-                out.flush();
+                if (flush) {
+                    out.flush();
+                }
             }
         }
     }
@@ -161,7 +181,6 @@ final class WorkerProtocol {
 
     static void writeRequest(DataOutputStream out, GenerationRequest r) throws IOException {
         writeString(out, r.prompt());
-        out.writeInt(r.promptTokens());
         out.writeInt(r.maxTokens());
         Sampling s = r.sampling();
         writeOptional(out, s.temperature());
@@ -183,7 +202,6 @@ final class WorkerProtocol {
 
     static GenerationRequest readRequest(DataInputStream in) throws IOException {
         String prompt = readString(in);
-        int promptTokens = in.readInt();
         int maxTokens = in.readInt();
         Double temperature = readOptional(in);
         Double topP = readOptional(in);
@@ -200,7 +218,7 @@ final class WorkerProtocol {
         for (int i = 0; i < biasCount; i++) {
             bias.put(in.readInt(), in.readFloat());
         }
-        return new GenerationRequest(prompt, promptTokens, maxTokens, new Sampling(temperature, topP,
+        return new GenerationRequest(prompt, maxTokens, new Sampling(temperature, topP,
                 topK == null ? null : topK.intValue(), minP, hasSeed ? seed : null, presence, frequency, repeat,
                 ignoreEos, bias));
     }

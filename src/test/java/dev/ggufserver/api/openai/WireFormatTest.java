@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.engine.ContextLengthExceededException;
+import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.support.FakeEngine;
 import dev.ggufserver.support.Http;
@@ -13,7 +15,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -151,6 +155,36 @@ class WireFormatTest {
     }
 
     @Test
+    void eachPieceIsSentAsSoonAsItIsGenerated() throws Exception {
+        // events are buffered and flushed once per engine step: the first piece must reach the client while the
+        // engine is still working on the second
+        CountDownLatch release = new CountDownLatch(1);
+        FakeEngine engine = new FakeEngine(4096, 2).script("</think>first", " second").holdBeforePiece(1, release);
+        try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
+            HttpResponse<Stream<String>> response = server.http().postLines("/v1/chat/completions",
+                    HI + ",\"stream\":true}");
+            Iterator<String> lines = response.body().iterator();
+            List<String> beforeRelease = new ArrayList<>();
+            CompletableFuture<Void> firstPiece = CompletableFuture.runAsync(() -> {
+                while (lines.hasNext()) {
+                    String line = lines.next();
+                    beforeRelease.add(line);
+                    if (line.contains("\"content\":\"first\"")) {
+                        return;
+                    }
+                }
+            });
+            firstPiece.get(20, TimeUnit.SECONDS); // never returns if the piece waits in a buffer
+            assertThat(String.join("\n", beforeRelease)).contains("\"role\":\"assistant\"")
+                    .doesNotContain("second");
+            release.countDown();
+            List<String> rest = new ArrayList<>();
+            lines.forEachRemaining(rest::add);
+            assertThat(String.join("\n", rest)).contains("\"content\":\" second\"").endsWith("data: [DONE]\n");
+        }
+    }
+
+    @Test
     void keepAliveCommentsFlowWhileTheFirstTokenIsAwaited() {
         CountDownLatch release = new CountDownLatch(1);
         FakeEngine engine = new FakeEngine(4096, 2).script("</think>done").holdBeforeFirstPiece(release);
@@ -283,7 +317,16 @@ class WireFormatTest {
             server.http().post("/v1/completions", "{\"prompt\":\"0123456789\"}");
             server.http().post("/v1/completions", "{\"prompt\":\"0123456789\",\"max_tokens\":7}");
 
-            assertThat(engine.requests).extracting(req -> req.maxTokens()).containsExactly(90, 90, 7);
+            // the HTTP layer passes the client's limit on; every engine clamps it to what the context leaves
+            assertThat(engine.requests).extracting(req -> req.maxTokens())
+                    .containsExactly(1000, GenerationRequest.UNTIL_CONTEXT_IS_FULL, 7);
+            assertThat(engine.requests).extracting(req -> {
+                try {
+                    return req.budget(10, 100);
+                } catch (ContextLengthExceededException e) {
+                    throw new AssertionError(e);
+                }
+            }).containsExactly(90, 90, 7);
         }
     }
 }

@@ -1,8 +1,11 @@
 package dev.ggufserver.engine.llama;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.engine.ModelInfo;
@@ -34,8 +37,7 @@ class LlamaEngineTest {
 
     private static GenerationResult generate(String prompt, int maxTokens, List<Piece> pieces, int stopAfter) {
         try {
-            return engine.generate(new GenerationRequest(prompt, engine.countPromptTokens(prompt), maxTokens,
-                    Sampling.greedy()), (text, tokens) -> {
+            return engine.generate(new GenerationRequest(prompt, maxTokens, Sampling.greedy()), (text, tokens) -> {
                         pieces.add(new Piece(text, tokens));
                         return pieces.size() != stopAfter;
                     });
@@ -84,6 +86,58 @@ class LlamaEngineTest {
         }
         List<Piece> pieces = new ArrayList<>();
         assertThat(generate(CHAT_PROMPT, 100, pieces, -1).reason()).isEqualTo(FinishReason.STOP);
+    }
+
+    @Test
+    void theListenerLearnsThePromptsTokensOnceBeforeTheFirstPiece() throws Exception {
+        List<String> calls = new ArrayList<>();
+        engine.generate(new GenerationRequest(CHAT_PROMPT, 3, Sampling.greedy()), new GenerationListener() {
+            @Override
+            public void onStart(int promptTokens) {
+                calls.add("start " + promptTokens);
+            }
+
+            @Override
+            public boolean onPiece(String text, int tokens) {
+                calls.add("piece");
+                return true;
+            }
+        });
+        assertThat(calls).containsExactly("start 7", "piece", "piece", "piece");
+    }
+
+    @Test
+    void aPromptGivenAsTokensKeepsTheBosLlamaCppAdds() {
+        // the engine hands llama.cpp the ids it counted; an empty text is BOS alone, and without BOS llama.cpp
+        // would see an empty prompt and generate nothing
+        List<Piece> pieces = new ArrayList<>();
+        GenerationResult result = generate("", 4, pieces, -1);
+        assertThat(result.completionTokens()).isEqualTo(4);
+        assertThat(pieces).isNotEmpty();
+    }
+
+    @Test
+    void aPromptThatFillsTheContextIsRefusedBeforeAnythingIsGenerated() {
+        String fills = "loop".repeat(255); // 255 merged words and BOS: 256 tokens, the whole context
+        List<Piece> pieces = new ArrayList<>();
+        assertThatThrownBy(() -> engine.generate(new GenerationRequest(fills, 10, Sampling.greedy()),
+                (text, tokens) -> pieces.add(new Piece(text, tokens))))
+                .isInstanceOfSatisfying(ContextLengthExceededException.class, e -> {
+                    assertThat(e.promptTokens()).isEqualTo(256);
+                    assertThat(e.contextTokens()).isEqualTo(256);
+                });
+        assertThat(pieces).isEmpty();
+
+        // one token shorter leaves room for exactly one token, whatever the request asked for
+        GenerationResult result = generate("loop".repeat(254), GenerationRequest.UNTIL_CONTEXT_IS_FULL, pieces, -1);
+        assertThat(result.reason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(result.completionTokens()).isEqualTo(1);
+    }
+
+    @Test
+    void theExtractedNativeLibraryIsRemovedOnceLoaded() {
+        // the binding extracts 5 MB into a directory we make for it; a file left there per start would add up
+        assertThat(Path.of(System.getProperty("de.kherud.llama.tmpdir"))).doesNotExist();
     }
 
     @Test

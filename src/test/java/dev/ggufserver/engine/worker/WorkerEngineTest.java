@@ -17,10 +17,14 @@ import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -115,6 +119,26 @@ class WorkerEngineTest {
         assertThat(outage).contains("exit code 134").contains("SIGABRT");
         assertThat(engine().restarts()).isEqualTo(restarts + 1);
         assertServesAgain();
+    }
+
+    @Test
+    void aWorkerKeepsNoCopyOfTheNativeLibraryAndLeavesNoDirectory() throws Exception {
+        // each worker extracts the 5 MB native library into a directory of its own: the file goes once loaded,
+        // the directory when the worker ends
+        long pid = workerPid();
+        String option = "-Dde.kherud.llama.tmpdir=";
+        String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline"));
+        Path directory = Path.of(Arrays.stream(cmdline.split("\0")).filter(a -> a.startsWith(option))
+                .findFirst().orElseThrow().substring(option.length()));
+        assertThat(directory).isDirectory();
+        try (Stream<Path> files = Files.list(directory)) {
+            assertThat(files).isEmpty();
+        }
+
+        engine().testHook("exit");
+        awaitOutageAndRecovery(pid);
+
+        assertThat(directory).doesNotExist();
     }
 
     @Test
