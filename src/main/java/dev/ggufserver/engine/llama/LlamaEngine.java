@@ -156,51 +156,99 @@ public final class LlamaEngine implements Engine {
 
     @Override
     public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
+        Generation generation = start(request);
+        try {
+            listener.onStart(generation.promptTokens());
+        } catch (RuntimeException e) {
+            generation.abandon();
+            throw e;
+        }
+        return generation.stream(listener);
+    }
+
+    /**
+     * Counts the prompt, checks it fits, and queues it in llama.cpp, which begins processing it at once; the
+     * caller then {@link Generation#stream streams} it, on this thread or another. A started generation must be
+     * streamed: until it is drained or cancelled it holds a slot.
+     *
+     * @throws ContextLengthExceededException when the prompt does not fit (nothing was queued)
+     */
+    public Generation start(GenerationRequest request) throws EngineException {
         int[] promptIds = model.encode(request.prompt());
         int promptTokens = promptIds.length + (vocabulary.addsBos() ? 1 : 0);
         int maxTokens = request.budget(promptTokens, info.contextPerRequest());
-        listener.onStart(promptTokens);
         InferenceParameters parameters = toParameters(request, maxTokens);
         TokenPrompt.set(parameters, promptIds);
-        LlamaIterator iterator;
         try {
-            iterator = model.generate(parameters).iterator();
+            return new Generation(model.generate(parameters).iterator(), promptTokens, maxTokens);
         } catch (RuntimeException e) {
             throw new EngineException("the engine rejected the request: " + e.getMessage(), e);
         }
-        boolean finished = false;
-        int tokens = 0;
-        boolean lastPieceEmpty = false;
-        try {
-            while (iterator.hasNext()) {
-                LlamaOutput output = iterator.next();
-                if (!iterator.hasNext()) {
-                    finished = true; // the closing output carries no token
-                    break;
-                }
-                int pieceTokens = tokenCounter.tokensIn(output.text);
-                tokens += pieceTokens;
-                lastPieceEmpty = output.text.isEmpty();
-                if (!listener.onPiece(output.text, pieceTokens)) {
-                    return new GenerationResult(FinishReason.CANCELLED, tokens);
-                }
-            }
-            finished = true;
-        } catch (RuntimeException e) {
-            if (e.getClass().getName().startsWith("de.kherud.llama")) {
-                throw new EngineException("generation failed in the engine: " + e.getMessage(), e);
-            }
-            throw e;
-        } finally {
-            if (!finished) {
-                iterator.cancel(); // same thread as next(): the only safe place to cancel
-            }
+    }
+
+    /** A generation llama.cpp is working on. */
+    public final class Generation {
+        private final LlamaIterator iterator;
+        private final int promptTokens;
+        private final int maxTokens;
+
+        private Generation(LlamaIterator iterator, int promptTokens, int maxTokens) {
+            this.iterator = iterator;
+            this.promptTokens = promptTokens;
+            this.maxTokens = maxTokens;
         }
-        if (lastPieceEmpty) {
-            return new GenerationResult(FinishReason.STOP, tokens);
+
+        /** The prompt's tokens, BOS included. */
+        public int promptTokens() {
+            return promptTokens;
         }
-        // the budget ran out; tokens of a character cut off by the limit never made a piece, but the budget is exact
-        return new GenerationResult(FinishReason.LENGTH, Math.max(tokens, maxTokens));
+
+        /** Cancels a generation that will not be streamed (on the thread that would have streamed it). */
+        public void abandon() {
+            iterator.cancel();
+        }
+
+        /**
+         * Reports each piece until EOS, the budget, or the listener says stop (then cancels: on this thread, the
+         * only safe one). Does not call {@link GenerationListener#onStart}: {@link #generate} does, for callers
+         * that start and stream in one go.
+         */
+        public GenerationResult stream(GenerationListener listener) throws EngineException {
+            boolean finished = false;
+            int tokens = 0;
+            boolean lastPieceEmpty = false;
+            try {
+                while (iterator.hasNext()) {
+                    LlamaOutput output = iterator.next();
+                    if (!iterator.hasNext()) {
+                        finished = true; // the closing output carries no token
+                        break;
+                    }
+                    int pieceTokens = tokenCounter.tokensIn(output.text);
+                    tokens += pieceTokens;
+                    lastPieceEmpty = output.text.isEmpty();
+                    if (!listener.onPiece(output.text, pieceTokens)) {
+                        return new GenerationResult(FinishReason.CANCELLED, tokens);
+                    }
+                }
+                finished = true;
+            } catch (RuntimeException e) {
+                if (e.getClass().getName().startsWith("de.kherud.llama")) {
+                    throw new EngineException("generation failed in the engine: " + e.getMessage(), e);
+                }
+                throw e;
+            } finally {
+                if (!finished) {
+                    iterator.cancel(); // same thread as next(): the only safe place to cancel
+                }
+            }
+            if (lastPieceEmpty) {
+                return new GenerationResult(FinishReason.STOP, tokens);
+            }
+            // the budget ran out; tokens of a character cut off by the limit never made a piece, but the budget is
+            // exact
+            return new GenerationResult(FinishReason.LENGTH, Math.max(tokens, maxTokens));
+        }
     }
 
     private static InferenceParameters toParameters(GenerationRequest request, int maxTokens) {

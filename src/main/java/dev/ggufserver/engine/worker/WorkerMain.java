@@ -17,7 +17,6 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.TOO_LONG;
 
 import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.EngineException;
-import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.engine.ModelInfo;
@@ -147,8 +146,7 @@ public final class WorkerMain {
             switch (frame.type()) {
                 case GENERATE -> {
                     long id = body.readLong();
-                    GenerationRequest request = WorkerProtocol.readRequest(body);
-                    generators.execute(() -> generate(id, request));
+                    start(id, WorkerProtocol.readRequest(body));
                 }
                 case CANCEL -> cancelled.add(body.readLong());
                 case PING -> {
@@ -164,48 +162,57 @@ public final class WorkerMain {
         Runtime.getRuntime().halt(0);
     }
 
-    private void generate(long id, GenerationRequest request) {
+    /**
+     * Counts and queues the prompt here, on the reading thread, so that llama.cpp starts on it at once; a generating
+     * thread then streams it, waking while the prompt is processed rather than before (docs/PERFORMANCE.md).
+     */
+    private void start(long id, GenerationRequest request) {
+        LlamaEngine.Generation generation;
         try {
-            CountDownLatch stall = stallNextGeneration;
-            stallNextGeneration = null;
-            GenerationResult result = engine.generate(request, new GenerationListener() {
-                @Override
-                public void onStart(int promptTokens) {
-                    try { // the server needs it with the first piece, not before: one write carries both
-                        out.buffer(STARTED, b -> {
-                            b.writeLong(id);
-                            b.writeInt(promptTokens);
-                        });
-                    } catch (IOException e) {
-                        System.err.println("cannot reach the server: " + e); // the first piece stops it
-                    }
-                }
-
-                @Override
-                public boolean onPiece(String text, int tokens) {
-                    if (stall != null) {
-                        awaitForever(stall); // test hook: a generation stuck inside the engine
-                    }
-                    if (cancelled.contains(id)) {
-                        return false; // checked on the generating thread, between pieces: the only safe place
-                    }
-                    return send(PIECE, b -> {
-                        b.writeLong(id);
-                        WorkerProtocol.writeString(b, text);
-                        b.writeInt(tokens);
-                    });
-                }
-            });
-            send(DONE, b -> {
-                b.writeLong(id);
-                b.writeByte(WorkerProtocol.reasonCode(result.reason()));
-                b.writeInt(result.completionTokens());
-            });
+            generation = engine.start(request);
         } catch (ContextLengthExceededException e) {
             send(TOO_LONG, b -> {
                 b.writeLong(id);
                 b.writeInt(e.promptTokens());
                 b.writeInt(e.contextTokens());
+            });
+            return;
+        } catch (EngineException | RuntimeException e) {
+            sendFailure(id, e.getMessage());
+            return;
+        }
+        try { // the server needs it with the first piece, not before: one write carries both
+            out.buffer(STARTED, b -> {
+                b.writeLong(id);
+                b.writeInt(generation.promptTokens());
+            });
+        } catch (IOException e) {
+            System.err.println("cannot reach the server: " + e); // the first piece stops the generation
+        }
+        generators.execute(() -> stream(id, generation));
+    }
+
+    private void stream(long id, LlamaEngine.Generation generation) {
+        try {
+            CountDownLatch stall = stallNextGeneration;
+            stallNextGeneration = null;
+            GenerationResult result = generation.stream((text, tokens) -> {
+                if (stall != null) {
+                    awaitForever(stall); // test hook: a generation stuck inside the engine
+                }
+                if (cancelled.contains(id)) {
+                    return false; // checked on the generating thread, between pieces: the only safe place
+                }
+                return send(PIECE, b -> {
+                    b.writeLong(id);
+                    WorkerProtocol.writeString(b, text);
+                    b.writeInt(tokens);
+                });
+            });
+            send(DONE, b -> {
+                b.writeLong(id);
+                b.writeByte(WorkerProtocol.reasonCode(result.reason()));
+                b.writeInt(result.completionTokens());
             });
         } catch (EngineException | RuntimeException e) {
             sendFailure(id, e.getMessage());
