@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
  * of raw completions with prompts of about P tokens, each generating exactly G tokens (ignore_eos), and reports
  * time to first token, decode speed per stream, aggregate throughput, prompt processing speed and errors. With
  * {@code --compare} it runs the same load against a second server and prints the ratios. With {@code --follow-up}
- * every request is followed by a second turn that extends it, to show what the prompt cache saves.
+ * every request is followed by a second turn that extends it, to show what the prompt cache saves; with
+ * {@code --think-time} each request finds the server idle, as a person's does.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Measures an OpenAI-compatible server: time to first token, tokens/s, errors.")
@@ -64,6 +65,15 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--follow-up", description = "Send a second turn after each request and time it too.")
     boolean followUp;
+
+    @Option(names = "--no-stream", description = "Ask for whole JSON answers instead of streams (time to first "
+            + "token is then the whole request).")
+    boolean noStream;
+
+    @Option(names = "--think-time", defaultValue = "0", paramLabel = "MS",
+            description = "Pause before each measured request, as a person between messages: the server is idle "
+                    + "when the request comes (default: ${DEFAULT-VALUE}).")
+    long thinkTimeMillis;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SENTENCE = "The lighthouse keeper counted the ships that passed in the night. ";
@@ -142,6 +152,9 @@ public final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < concurrency; i++) {
             workers.add(pool.submit(() -> {
                 while (next.getAndIncrement() < requests) {
+                    if (thinkTimeMillis > 0) {
+                        Thread.sleep(thinkTimeMillis);
+                    }
                     samples.add(measure(client, base));
                 }
                 return null;
@@ -183,9 +196,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     private Turn turn(HttpClient client, String base, String prompt) throws Exception {
         ObjectNode body = JSON.createObjectNode();
-        body.put("model", model).put("prompt", prompt).put("max_tokens", maxTokens).put("stream", true)
-                .put("temperature", 0).put("ignore_eos", true).put("cache_prompt", true)
-                .putObject("stream_options").put("include_usage", true);
+        body.put("model", model).put("prompt", prompt).put("max_tokens", maxTokens).put("stream", !noStream)
+                .put("temperature", 0).put("ignore_eos", true).put("cache_prompt", true);
+        if (!noStream) {
+            body.putObject("stream_options").put("include_usage", true);
+        }
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
                 .header("Content-Type", "application/json").timeout(Duration.ofMinutes(30))
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
@@ -201,6 +216,15 @@ public final class BenchCommand implements Callable<Integer> {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("HTTP " + response.statusCode() + ": "
                     + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));
+        }
+        if (noStream) {
+            JsonNode whole = JSON.readTree(response.body());
+            long end = System.nanoTime();
+            double ms = (end - start) / 1e6;
+            return new Turn(ms, ms, whole.path("usage").path("prompt_tokens").asInt(),
+                    whole.path("usage").path("completion_tokens").asInt(),
+                    whole.path("timings").path("prompt_per_second").asDouble(),
+                    whole.path("choices").path(0).path("text").asText(""));
         }
         long first = -1;
         int prompted = 0;
@@ -252,7 +276,8 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  aggregate                    %8.1f tok/s%n", r.aggregate());
         System.out.printf(Locale.ROOT, "  prompt processing        p50 %8.1f tok/s%n",
                 r.percentile(Sample::serverPromptPerSecond, 50));
-        System.out.printf(Locale.ROOT, "  whole request            p50 %8.1f ms%n", r.percentile(Sample::totalMs, 50));
+        System.out.printf(Locale.ROOT, "  whole request            p50 %8.1f ms   p95 %8.1f ms%n",
+                r.percentile(Sample::totalMs, 50), r.percentile(Sample::totalMs, 95));
         if (followUp) {
             System.out.printf(Locale.ROOT, "  follow-up turn: time to first token p50 %.1f ms (first turn %.1f ms)%n",
                     r.percentile(Sample::followUpFirstTokenMs, 50), r.percentile(Sample::firstTokenMs, 50));
