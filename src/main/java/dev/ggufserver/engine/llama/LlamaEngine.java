@@ -47,12 +47,14 @@ public final class LlamaEngine implements Engine {
     private final ModelInfo info;
     private final Vocabulary vocabulary;
     private final TokenCounter tokenCounter;
+    private final PromptTokenizer promptTokenizer;
 
     private LlamaEngine(LlamaModel model, ModelInfo info, Vocabulary vocabulary) {
         this.model = model;
         this.info = info;
         this.vocabulary = vocabulary;
         this.tokenCounter = new TokenCounter(vocabulary);
+        this.promptTokenizer = new PromptTokenizer(vocabulary, model::encode);
     }
 
     /**
@@ -149,9 +151,14 @@ public final class LlamaEngine implements Engine {
         return info;
     }
 
+    /** llama.cpp's own tokenization of the whole text in one call (no BOS), to check {@link PromptTokenizer} by. */
+    int[] tokenizeWhole(String text) {
+        return model.encode(text);
+    }
+
     /** Tokens the engine sees for this prompt, BOS included. */
     public int countPromptTokens(String prompt) {
-        return model.encode(prompt).length + (vocabulary.addsBos() ? 1 : 0);
+        return promptTokenizer.tokenize(prompt).length + (vocabulary.addsBos() ? 1 : 0);
     }
 
     @Override
@@ -174,7 +181,7 @@ public final class LlamaEngine implements Engine {
      * @throws ContextLengthExceededException when the prompt does not fit (nothing was queued)
      */
     public Generation start(GenerationRequest request) throws EngineException {
-        int[] promptIds = model.encode(request.prompt());
+        int[] promptIds = promptTokenizer.tokenize(request.prompt());
         int promptTokens = promptIds.length + (vocabulary.addsBos() ? 1 : 0);
         int maxTokens = request.budget(promptTokens, info.contextPerRequest());
         InferenceParameters parameters = toParameters(request, maxTokens);

@@ -4,19 +4,32 @@ import dev.ggufserver.models.ByteLevel;
 import dev.ggufserver.models.GgufFile;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The bytes each token of the model's vocabulary prints as (what llama.cpp's token_to_piece gives without special
  * tokens), read from the GGUF metadata by our own reader.
  *
- * @param pieces  bytes per token id; control tokens print nothing
- * @param addsBos whether the engine puts BOS in front of every prompt
+ * @param pieces        bytes per token id; control tokens print nothing
+ * @param addsBos       whether the engine puts BOS in front of every prompt
+ * @param specialTokens the tokens llama.cpp matches in prompt text before tokenizing the rest (unknown, control
+ *                      and user-defined types): text → id
+ * @param bytePairs     a byte-level BPE vocabulary ("gpt2" in GGUF), whose text between special tokens is
+ *                      tokenized piece by piece, independently
  */
-public record Vocabulary(List<byte[]> pieces, boolean addsBos) {
+public record Vocabulary(List<byte[]> pieces, boolean addsBos, Map<String, Integer> specialTokens,
+                         boolean bytePairs) {
     private static final int NORMAL = 1;
+    private static final int UNKNOWN = 2;
+    private static final int CONTROL = 3;
     private static final int USER_DEFINED = 4;
     private static final int BYTE = 6;
+
+    public Vocabulary {
+        specialTokens = Map.copyOf(specialTokens);
+    }
 
     public static Vocabulary fromGguf(GgufFile gguf) {
         List<String> tokens = gguf.list("tokenizer.ggml.tokens", String.class);
@@ -24,11 +37,15 @@ public record Vocabulary(List<byte[]> pieces, boolean addsBos) {
         String model = gguf.string("tokenizer.ggml.model").orElse("");
         boolean byteLevel = model.equals("gpt2");
         List<byte[]> pieces = new ArrayList<>(tokens.size());
+        Map<String, Integer> specials = new HashMap<>();
         for (int i = 0; i < tokens.size(); i++) {
             int type = i < types.size() ? types.get(i).intValue() : NORMAL;
             pieces.add(piece(tokens.get(i), type, byteLevel));
+            if ((type == UNKNOWN || type == CONTROL || type == USER_DEFINED) && !tokens.get(i).isEmpty()) {
+                specials.putIfAbsent(tokens.get(i), i);
+            }
         }
-        return new Vocabulary(pieces, gguf.addsBosToken());
+        return new Vocabulary(pieces, gguf.addsBosToken(), specials, byteLevel);
     }
 
     private static byte[] piece(String token, int type, boolean byteLevel) {

@@ -28,7 +28,7 @@ class TokenCounterTest {
         pieces.add("你好".getBytes(StandardCharsets.UTF_8));
         pieces.add("Hello".getBytes(StandardCharsets.UTF_8));
         pieces.add(new byte[0]); // a control token
-        counter = new TokenCounter(new Vocabulary(pieces, true));
+        counter = new TokenCounter(new Vocabulary(pieces, true, java.util.Map.of(), true));
     }
 
     @Test
