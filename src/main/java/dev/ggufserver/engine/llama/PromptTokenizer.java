@@ -30,6 +30,8 @@ final class PromptTokenizer {
     /** Special tokens in the order llama.cpp tries them: longest first. */
     private final List<Special> specials;
     private final Map<Character, List<Special>> specialsByFirstChar = new HashMap<>();
+    /** Whether a special token starts with this character: most of a prompt's characters are skipped unboxed. */
+    private final boolean[] startsASpecial = new boolean[Character.MAX_VALUE + 1];
     private final LinkedHashMap<String, int[]> cache = new LinkedHashMap<>(256, 0.75f, true);
     private long cachedChars;
 
@@ -48,6 +50,7 @@ final class PromptTokenizer {
             Special special = new Special(e.getKey(), e.getValue(), specials.size());
             specials.add(special);
             specialsByFirstChar.computeIfAbsent(e.getKey().charAt(0), c -> new ArrayList<>()).add(special);
+            startsASpecial[e.getKey().charAt(0)] = true;
         }
     }
 
@@ -90,12 +93,12 @@ final class PromptTokenizer {
     private List<int[]> specialMatches(String text) {
         List<int[]> candidates = new ArrayList<>(); // {rank, position}
         for (int i = 0; i < text.length(); i++) {
-            List<Special> starting = specialsByFirstChar.get(text.charAt(i));
-            if (starting != null) {
-                for (Special s : starting) {
-                    if (text.startsWith(s.text(), i)) {
-                        candidates.add(new int[]{s.rank(), i});
-                    }
+            if (!startsASpecial[text.charAt(i)]) {
+                continue;
+            }
+            for (Special s : specialsByFirstChar.get(text.charAt(i))) {
+                if (text.startsWith(s.text(), i)) {
+                    candidates.add(new int[]{s.rank(), i});
                 }
             }
         }

@@ -30,7 +30,7 @@ final class TokenPrompt {
 
     /** The binding's JSON parameters as it will send them: key → JSON value. */
     @SuppressWarnings("unchecked")
-    static Map<String, String> jsonMap(InferenceParameters parameters) {
+    private static Map<String, String> jsonMap(InferenceParameters parameters) {
         try {
             return (Map<String, String>) PARAMETERS.get(parameters);
         } catch (IllegalAccessException e) {
