@@ -25,6 +25,14 @@ class AdmissionTest {
         return CompletableFuture.supplyAsync(() -> http.post("/v1/chat/completions", body));
     }
 
+    /** A request that takes the engine's only slot; it holds it until the engine's latch is released. */
+    private static CompletableFuture<Http.Response> occupyTheOnlySlot(Http http, FakeEngine engine)
+            throws InterruptedException {
+        CompletableFuture<Http.Response> running = async(http, HI + "}");
+        assertThat(engine.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+        return running;
+    }
+
     private static AdmissionQueue queue(TestServer server) {
         return server.host().current().orElseThrow().runner().queue();
     }
@@ -39,8 +47,7 @@ class AdmissionTest {
         FakeEngine engine = new FakeEngine(4096, 1).script("</think>ok").holdBeforeFirstPiece(release);
         try (TestServer server = TestServer.serving(engine, LONG, 1, LONG)) {
             Http http = server.http();
-            CompletableFuture<Http.Response> running = async(http, HI + "}");
-            assertThat(engine.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Http.Response> running = occupyTheOnlySlot(http, engine);
             CompletableFuture<Http.Response> queued = async(http, HI + "}");
             Await.until("one waiting", LONG, () -> queue(server).waiting() == 1);
 
@@ -62,8 +69,7 @@ class AdmissionTest {
         FakeEngine engine = new FakeEngine(4096, 1).script("</think>ok").holdBeforeFirstPiece(release);
         try (TestServer server = TestServer.serving(engine, LONG, 8, Duration.ofMillis(300))) {
             Http http = server.http();
-            CompletableFuture<Http.Response> running = async(http, HI + "}");
-            assertThat(engine.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Http.Response> running = occupyTheOnlySlot(http, engine);
 
             Http.Response timedOut = http.post("/v1/chat/completions", HI + "}");
 
@@ -81,8 +87,7 @@ class AdmissionTest {
         FakeEngine engine = new FakeEngine(4096, 1).script("</think>ok").holdBeforeFirstPiece(release);
         try (TestServer server = TestServer.serving(engine, LONG, 8, LONG)) {
             Http http = server.http();
-            CompletableFuture<Http.Response> running = async(http, HI + "}");
-            assertThat(engine.started.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Http.Response> running = occupyTheOnlySlot(http, engine);
             try (Socket client = RawHttp.postChat(RawHttp.portOf(server.url()), HI + "}")) {
                 Await.until("the request to queue", LONG, () -> queue(server).waiting() == 1);
             } // hang up while waiting
