@@ -75,7 +75,7 @@ class AdmissionTest {
 
             assertThat(timedOut.status()).isEqualTo(503);
             assertThat(timedOut.json().get("error").get("code").asText()).isEqualTo("server_overloaded");
-            assertThat(timedOut.json().get("error").get("message").asText()).contains("within 0 s");
+            assertThat(timedOut.json().get("error").get("message").asText()).contains("within 300 ms");
             release.countDown();
             assertThat(running.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
         }
