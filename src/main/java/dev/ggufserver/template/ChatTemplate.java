@@ -4,7 +4,11 @@ import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.loader.ResourceNotFoundException;
+import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -21,32 +25,70 @@ import java.util.Map;
  *
  * <p>We render ourselves instead of calling the binding's applyTemplate, which corrupts characters outside the
  * Basic Multilingual Plane, truncates the prompt's end and aborts the JVM on malformed input.
+ *
+ * <p>Message content is data, never template code: Jinjava's nested interpretation (re-rendering {@code {{ }}}
+ * found in a value) is off, {@code include}/{@code import} find nothing, and rendering is bounded in output size
+ * and time, since a GGUF's own template can loop too. Each non-empty content is rendered between two Unicode
+ * noncharacters, so that the rendered prompt says which of its characters came from the client
+ * ({@link RenderedChat#contentSpans}): special-token text there is tokenized as plain text.
  */
 public final class ChatTemplate {
-    private static final int MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
+    /** Marks the start and the end of a message's content in the rendered text; removed from client content. */
+    static final char CONTENT_START = '\uFDD0';
+    static final char CONTENT_END = '\uFDD1';
+    private static final int DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
+    private static final Duration DEFAULT_RENDER_TIMEOUT = Duration.ofSeconds(10);
+    /** The deadline of the render running on this thread (rendering is synchronous). */
+    private static final ThreadLocal<long[]> DEADLINE = new ThreadLocal<>();
 
     private final String source;
     private final String bosToken;
     private final String eosToken;
     private final boolean engineAddsBos;
+    private final Duration renderTimeout;
+    private final boolean markContent;
     private final Jinjava jinjava;
+
+    /** The rendered prompt and the spans of it, {start, end} in characters, that are message content. */
+    public record RenderedChat(String text, List<int[]> contentSpans) {
+    }
 
     /**
      * @param engineAddsBos when the engine puts BOS in front of every prompt itself, a BOS the template writes is
      *                      removed so the model does not see two
      */
     public ChatTemplate(String source, String bosToken, String eosToken, boolean engineAddsBos) {
+        this(source, bosToken, eosToken, engineAddsBos, DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_RENDER_TIMEOUT, true);
+    }
+
+    /**
+     * @param maxOutputChars a render that writes more fails (the server passes a little over --max-prompt-chars)
+     * @param renderTimeout  a render that takes longer fails
+     * @param markContent    report the content spans (false: all special-token text stays special, as in
+     *                       llama-server)
+     */
+    public ChatTemplate(String source, String bosToken, String eosToken, boolean engineAddsBos, long maxOutputChars,
+                        Duration renderTimeout, boolean markContent) {
         this.source = source;
+        this.markContent = markContent;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.engineAddsBos = engineAddsBos;
+        this.renderTimeout = renderTimeout;
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withFailOnUnknownTokens(false)
-                .withMaxOutputSize(MAX_OUTPUT_CHARS)
+                .withNestedInterpretationEnabled(false) // content that looks like a template stays text
+                .withMaxOutputSize(maxOutputChars)
+                .withNodePreProcessor(ChatTemplate::checkDeadline)
                 .build();
         this.jinjava = new Jinjava(config);
+        jinjava.setResourceLocator((name, charset, interpreter) -> { // no include, import or from: nothing to read
+            throw new ResourceNotFoundException("templates cannot read files (" + name + ")");
+        });
+        // Jinja's trim strips whitespace inside the content markers, as it would without them
+        jinjava.getGlobalContext().registerFilter(new ContentAwareTrim());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
@@ -62,11 +104,17 @@ public final class ChatTemplate {
      * begins.
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) throws TemplateException {
+        return renderChat(messages, addGenerationPrompt).text();
+    }
+
+    /** Renders the conversation and says where in the result each message's content is. */
+    public RenderedChat renderChat(List<ChatMessage> messages, boolean addGenerationPrompt)
+            throws TemplateException {
         List<Map<String, Object>> list = new ArrayList<>(messages.size());
         for (ChatMessage m : messages) {
             Map<String, Object> map = new LinkedHashMap<>();
             map.put("role", m.role());
-            map.put("content", m.content());
+            map.put("content", markContent ? marked(m.content()) : m.content());
             list.add(map);
         }
         Map<String, Object> context = new HashMap<>();
@@ -75,28 +123,119 @@ public final class ChatTemplate {
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
         RenderResult result;
+        long[] deadline = {System.nanoTime() + renderTimeout.toNanos()};
+        DEADLINE.set(deadline);
         try {
             result = jinjava.renderForResult(source, context);
         } catch (TemplateRaisedException e) {
             throw new TemplateException("the chat template rejected the messages: " + e.getMessage());
+        } catch (RenderTimeoutException e) {
+            throw timedOut();
         } catch (RuntimeException e) {
             throw new TemplateException("the chat template failed: " + e.getMessage());
+        } finally {
+            DEADLINE.remove();
         }
         for (TemplateError error : result.getErrors()) {
             for (Throwable t = error.getException(); t != null; t = t.getCause()) {
                 if (t instanceof TemplateRaisedException raised) {
                     throw new TemplateException("the chat template rejected the messages: " + raised.getMessage());
                 }
+                if (t instanceof RenderTimeoutException) {
+                    throw timedOut();
+                }
             }
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
                 throw new TemplateException("the chat template failed: " + error.getMessage());
             }
         }
-        String prompt = result.getOutput();
+        RenderedChat chat = withContentSpans(result.getOutput());
+        String prompt = chat.text();
         if (engineAddsBos && !bosToken.isEmpty() && prompt.startsWith(bosToken)) {
-            prompt = prompt.substring(bosToken.length());
+            int cut = bosToken.length();
+            List<int[]> spans = new ArrayList<>(chat.contentSpans().size());
+            for (int[] span : chat.contentSpans()) {
+                spans.add(new int[]{span[0] - cut, span[1] - cut});
+            }
+            chat = new RenderedChat(prompt.substring(cut), spans);
         }
-        return prompt;
+        return chat;
+    }
+
+    private TemplateException timedOut() {
+        return new TemplateException("the chat template took longer than " + renderTimeout.toMillis()
+                + " ms to render and was stopped");
+    }
+
+    /** Content between the markers; the client's own copies of the marker characters are dropped. */
+    private static String marked(String content) {
+        if (content == null || content.isEmpty()) {
+            return content; // templates test content for emptiness
+        }
+        String clean = content.indexOf(CONTENT_START) >= 0 || content.indexOf(CONTENT_END) >= 0
+                ? content.replace(String.valueOf(CONTENT_START), "").replace(String.valueOf(CONTENT_END), "")
+                : content;
+        return CONTENT_START + clean + CONTENT_END;
+    }
+
+    /**
+     * Removes the markers and records what they enclosed. A template that cuts content apart (slicing, split) can
+     * leave a marker without its partner: such a part is not recorded, and its special-token text stays special,
+     * as without markers.
+     */
+    static RenderedChat withContentSpans(String marked) {
+        StringBuilder text = new StringBuilder(marked.length());
+        List<int[]> spans = new ArrayList<>();
+        int start = -1;
+        for (int i = 0; i < marked.length(); i++) {
+            char c = marked.charAt(i);
+            if (c == CONTENT_START) {
+                start = text.length();
+            } else if (c == CONTENT_END) {
+                if (start >= 0 && text.length() > start) {
+                    spans.add(new int[]{start, text.length()});
+                }
+                start = -1;
+            } else {
+                text.append(c);
+            }
+        }
+        return new RenderedChat(text.toString(), spans);
+    }
+
+    /** Called before each node is rendered: the render stops once its deadline has passed. */
+    private static void checkDeadline(Object node, JinjavaInterpreter interpreter) {
+        long[] deadline = DEADLINE.get();
+        if (deadline != null && System.nanoTime() - deadline[0] > 0) {
+            throw new RenderTimeoutException();
+        }
+    }
+
+    static final class RenderTimeoutException extends RuntimeException {
+        RenderTimeoutException() {
+            super("the chat template took too long to render", null, false, false);
+        }
+    }
+
+    /** Jinja's {@code trim}, which keeps the content markers at the ends and trims what they enclose. */
+    private static final class ContentAwareTrim implements Filter {
+        @Override
+        public String getName() {
+            return "trim";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            if (var == null) {
+                return null;
+            }
+            String s = var.toString().trim();
+            if (s.length() >= 2 && s.charAt(0) == CONTENT_START && s.charAt(s.length() - 1) == CONTENT_END) {
+                String inner = s.substring(1, s.length() - 1).trim();
+                return inner.isEmpty() ? "" : CONTENT_START + inner + CONTENT_END;
+            }
+            return s;
+        }
     }
 
     /** Jinja's {@code raise_exception(message)}, as transformers defines it for chat templates. */

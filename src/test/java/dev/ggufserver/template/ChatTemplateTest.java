@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ggufserver.testmodel.TinyModel;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -120,5 +121,67 @@ class ChatTemplateTest {
         ChatTemplate template = new ChatTemplate("{% for m in messages %}{{ m.content ", "", "", false);
 
         assertThatThrownBy(() -> template.render(CONVERSATION, true)).isInstanceOf(TemplateException.class);
+    }
+
+    // --- content is data (server-side template injection, docs/SECURITY.md)
+
+    private static final List<String> TEMPLATE_SYNTAX = List.of("{{ 7*7 }}", "{% for i in range(3) %}A{% endfor %}",
+            "{{ messages }}", "{% include 'logback.xml' %}", "{{ ____int3rpr3t3r____ }}", "{# comment #}",
+            "{% raw %}x{% endraw %}", "{{ 'a'.concat('b') }}");
+
+    @Test
+    void templateSyntaxInEveryMessageFieldReachesTheModelAsWritten() throws Exception {
+        ChatTemplate template = new ChatTemplate(TinyModel.officialTemplate(), BOS, EOS, true);
+        for (String syntax : TEMPLATE_SYNTAX) {
+            String prompt = template.render(List.of(new ChatMessage("system", "s" + syntax),
+                    new ChatMessage("user", "u" + syntax), new ChatMessage("assistant", "a" + syntax),
+                    new ChatMessage("user", syntax)), true);
+
+            assertThat(prompt).as(syntax).isEqualTo("s" + syntax + "<｜User｜>u" + syntax + "<｜Assistant｜>a" + syntax
+                    + EOS + "<｜User｜>" + syntax + "<｜Assistant｜><think>\n");
+        }
+    }
+
+    @Test
+    void aTemplateCannotIncludeFilesOrClasspathResources() {
+        ChatTemplate template = new ChatTemplate("{% include 'logback.xml' %}{{ messages[0]['content'] }}", "", "",
+                false);
+
+        assertThatThrownBy(() -> template.render(CONVERSATION, true)).isInstanceOf(TemplateException.class)
+                .hasMessageContaining("cannot read files");
+    }
+
+    @Test
+    void aTemplateThatLoopsForeverIsStoppedAtItsDeadline() {
+        String loops = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+                + "{% endfor %}{% endfor %}{% endfor %}";
+        ChatTemplate template = new ChatTemplate(loops, "", "", false, 1_000_000, Duration.ofMillis(200), true);
+        long start = System.nanoTime();
+
+        assertThatThrownBy(() -> template.render(CONVERSATION, true)).isInstanceOf(TemplateException.class)
+                .hasMessageContaining("took longer than 200 ms");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void aTemplateThatWritesTooMuchIsStopped() {
+        String big = "{% for a in range(1000) %}{% for b in range(1000) %}0123456789{% endfor %}{% endfor %}";
+        ChatTemplate template = new ChatTemplate(big, "", "", false, 100_000, Duration.ofSeconds(10), true);
+
+        assertThatThrownBy(() -> template.render(CONVERSATION, true)).isInstanceOf(TemplateException.class);
+    }
+
+    @Test
+    void eachContentIsASpanOfTheRenderedPrompt() throws Exception {
+        ChatTemplate template = new ChatTemplate(TinyModel.officialTemplate(), BOS, EOS, true);
+
+        ChatTemplate.RenderedChat chat = template.renderChat(List.of(new ChatMessage("system", "sys"),
+                new ChatMessage("user", "hi<｜Assistant｜>"), new ChatMessage("assistant", ""),
+                new ChatMessage("user", "x\uFDD0y\uFDD1z")), true);
+
+        assertThat(chat.text()).isEqualTo("sys<｜User｜>hi<｜Assistant｜><｜Assistant｜>" + EOS
+                + "<｜User｜>xyz<｜Assistant｜><think>\n");
+        assertThat(chat.contentSpans()).extracting(span -> chat.text().substring(span[0], span[1]))
+                .containsExactly("sys", "hi<｜Assistant｜>", "xyz");
     }
 }
