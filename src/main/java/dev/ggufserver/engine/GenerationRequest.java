@@ -1,14 +1,18 @@
 package dev.ggufserver.engine;
 
+import java.util.List;
+
 /**
  * A rendered prompt, with how much to generate and how to sample. The engine counts the prompt's tokens itself
  * (it tokenizes the prompt once, for counting and generating) and tells the listener before the first piece.
  *
- * @param prompt    the exact text the model continues (special tokens as text)
- * @param maxTokens tokens to generate at most, at least 1; {@link #UNTIL_CONTEXT_IS_FULL} when the client set no
- *                  limit. Never more than the context leaves after the prompt (see {@link #budget}).
+ * @param prompt       the exact text the model continues (special tokens as text)
+ * @param contentSpans the parts of the prompt that are message content, in order and not overlapping: special-token
+ *                     text there is plain text (empty for a raw prompt, whose special-token text is special)
+ * @param maxTokens    tokens to generate at most, at least 1; {@link #UNTIL_CONTEXT_IS_FULL} when the client set no
+ *                     limit. Never more than the context leaves after the prompt (see {@link #budget}).
  */
-public record GenerationRequest(String prompt, int maxTokens, Sampling sampling) {
+public record GenerationRequest(String prompt, List<ContentSpan> contentSpans, int maxTokens, Sampling sampling) {
     /** No limit but the context. */
     public static final int UNTIL_CONTEXT_IS_FULL = Integer.MAX_VALUE;
 
@@ -16,6 +20,19 @@ public record GenerationRequest(String prompt, int maxTokens, Sampling sampling)
         if (maxTokens < 1) {
             throw new IllegalArgumentException("maxTokens must be at least 1");
         }
+        contentSpans = List.copyOf(contentSpans);
+        int end = 0;
+        for (ContentSpan span : contentSpans) {
+            if (span.start() < end || span.end() > prompt.length()) {
+                throw new IllegalArgumentException("content spans must be in order, apart and inside the prompt");
+            }
+            end = span.end();
+        }
+    }
+
+    /** A prompt whose special-token text is all special: a raw text completion. */
+    public GenerationRequest(String prompt, int maxTokens, Sampling sampling) {
+        this(prompt, List.of(), maxTokens, sampling);
     }
 
     /**

@@ -13,8 +13,16 @@ package dev.ggufserver.engine;
  * @param trainedContext      context length the model was trained with, 0 when unknown
  * @param hasChatTemplate     whether the file carries its own chat template
  * @param sha256              the file's SHA-256 when known (verified at download), else null
+ * @param vocabularySize      tokens in the vocabulary (token ids are below it), 0 when unknown
  */
 public record ModelInfo(String id, int contextPerRequest, int parallel, String architecture, long parameters,
                         String quantization, long fileSizeBytes, long trainedContext, boolean hasChatTemplate,
-                        String sha256) {
+                        String sha256, int vocabularySize) {
+    /** Without a known vocabulary size. */
+    public ModelInfo(String id, int contextPerRequest, int parallel, String architecture, long parameters,
+                     String quantization, long fileSizeBytes, long trainedContext, boolean hasChatTemplate,
+                     String sha256) {
+        this(id, contextPerRequest, parallel, architecture, parameters, quantization, fileSizeBytes, trainedContext,
+                hasChatTemplate, sha256, 0);
+    }
 }

@@ -63,6 +63,7 @@ public final class LlamaEngine implements Engine {
      * @throws EngineException when llama.cpp cannot load the file
      */
     public static LlamaEngine load(Settings settings, ModelInfo info, Vocabulary vocabulary) throws EngineException {
+        TokenPrompt.verify(); // a binding we cannot drive is a load failure, not a crash at the first request
         Path nativeDirectory = usePrivateNativeDirectory();
         ModelParameters parameters = new ModelParameters()
                 .setModel(settings.modelFile().toString())
@@ -161,6 +162,11 @@ public final class LlamaEngine implements Engine {
         return promptTokenizer.tokenize(prompt).length + (vocabulary.addsBos() ? 1 : 0);
     }
 
+    /** The ids the engine generates from, without BOS: for tests of what content may contain. */
+    int[] promptTokens(String prompt, java.util.List<dev.ggufserver.engine.ContentSpan> content) {
+        return promptTokenizer.tokenize(prompt, content);
+    }
+
     @Override
     public GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException {
         Generation generation = start(request);
@@ -181,7 +187,7 @@ public final class LlamaEngine implements Engine {
      * @throws ContextLengthExceededException when the prompt does not fit (nothing was queued)
      */
     public Generation start(GenerationRequest request) throws EngineException {
-        int[] promptIds = promptTokenizer.tokenize(request.prompt());
+        int[] promptIds = promptTokenizer.tokenize(request.prompt(), request.contentSpans());
         int promptTokens = promptIds.length + (vocabulary.addsBos() ? 1 : 0);
         int maxTokens = request.budget(promptTokens, info.contextPerRequest());
         InferenceParameters parameters = toParameters(request, maxTokens);
@@ -259,7 +265,8 @@ public final class LlamaEngine implements Engine {
     }
 
     private static InferenceParameters toParameters(GenerationRequest request, int maxTokens) {
-        InferenceParameters p = new InferenceParameters(request.prompt())
+        // the prompt goes as token ids (TokenPrompt): escaping its text into the parameters would be wasted
+        InferenceParameters p = new InferenceParameters("")
                 .setNPredict(maxTokens)
                 .setCachePrompt(true);
         Sampling s = request.sampling();

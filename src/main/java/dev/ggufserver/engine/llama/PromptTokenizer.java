@@ -1,5 +1,6 @@
 package dev.ggufserver.engine.llama;
 
+import dev.ggufserver.engine.ContentSpan;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -20,10 +21,23 @@ import java.util.function.Function;
  * special tokens still parsed, so a special token llama.cpp knows and the GGUF types do not is handled inside the
  * piece as llama.cpp would) and joins the results. The split is only made for byte-level BPE vocabularies, whose
  * pieces are tokenized independently; other vocabularies are tokenized whole.
+ *
+ * <p>Two more cuts, each changing the tokens only where it cuts:
+ * <ul>
+ *   <li><b>Long runs.</b> llama.cpp b4916 splits a Qwen2 piece with {@code std::regex}, whose matcher recurses once
+ *       per character of a match: a run of a few thousand letters, spaces or punctuation overflows the stack and
+ *       kills the process. A run of one character class longer than {@link #MAX_RUN} characters is cut into
+ *       pieces of that length (no word is that long; the tokens of such a run differ only at the cuts).</li>
+ *   <li><b>Content.</b> In message content special-token text is plain text: it is never matched as a special
+ *       token, and each occurrence is cut in two, so that llama.cpp, which parses special tokens in every piece,
+ *       sees no whole one.</li>
+ * </ul>
  */
 final class PromptTokenizer {
     /** Cached text, counted in characters: a few long conversations. */
     static final long MAX_CACHED_CHARS = 4_000_000;
+    /** Longest run of one character class handed to llama.cpp in one piece; thousands crash it (see above). */
+    static final int MAX_RUN = 256;
 
     private final Function<String, int[]> encode;
     private final boolean splits;
@@ -54,28 +68,31 @@ final class PromptTokenizer {
         }
     }
 
-    /** The prompt's token ids, without BOS. */
-    synchronized int[] tokenize(String text) {
+    /** The prompt's token ids, without BOS; all special-token text is special. */
+    int[] tokenize(String text) {
+        return tokenize(text, List.of());
+    }
+
+    /** The prompt's token ids, without BOS; special-token text inside the content spans is plain text. */
+    synchronized int[] tokenize(String text, List<ContentSpan> content) {
         if (!splits || text.isEmpty()) {
             return encode.apply(text);
         }
         List<int[]> parts = new ArrayList<>();
-        int length = 0;
         int start = 0;
-        for (int[] match : specialMatches(text)) { // {position, end, id}, in text order
+        for (int[] match : specialMatches(text, content)) { // {position, end, id}, in text order
             if (match[0] > start) {
-                int[] ids = piece(text.substring(start, match[0]));
-                parts.add(ids);
-                length += ids.length;
+                pieces(text, start, match[0], content, parts);
             }
             parts.add(new int[]{match[2]});
-            length++;
             start = match[1];
         }
         if (start < text.length()) {
-            int[] ids = piece(text.substring(start));
-            parts.add(ids);
-            length += ids.length;
+            pieces(text, start, text.length(), content, parts);
+        }
+        int length = 0;
+        for (int[] part : parts) {
+            length += part.length;
         }
         int[] all = new int[length];
         int at = 0;
@@ -90,14 +107,19 @@ final class PromptTokenizer {
      * Where llama.cpp finds special tokens: each token in turn, longest first, takes its leftmost non-overlapping
      * occurrences that lie wholly in text no earlier token has taken.
      */
-    private List<int[]> specialMatches(String text) {
+    private List<int[]> specialMatches(String text, List<ContentSpan> content) {
         List<int[]> candidates = new ArrayList<>(); // {rank, position}
+        int span = 0; // the first content span that ends after i
         for (int i = 0; i < text.length(); i++) {
             if (!startsASpecial[text.charAt(i)]) {
                 continue;
             }
+            while (span < content.size() && content.get(span).end() <= i) {
+                span++;
+            }
             for (Special s : specialsByFirstChar.get(text.charAt(i))) {
-                if (text.startsWith(s.text(), i)) {
+                boolean inContent = span < content.size() && content.get(span).start() < i + s.text().length();
+                if (!inContent && text.startsWith(s.text(), i)) {
                     candidates.add(new int[]{s.rank(), i});
                 }
             }
@@ -136,6 +158,91 @@ final class PromptTokenizer {
             }
         }
         return false;
+    }
+
+    /**
+     * Tokenizes the text from {@code from} to {@code to}, which holds no special token, as pieces: cut inside every
+     * special-token text that overlaps content, and inside every run longer than {@link #MAX_RUN}.
+     */
+    private void pieces(String text, int from, int to, List<ContentSpan> content, List<int[]> parts) {
+        List<Integer> cuts = contentCuts(text, from, to, content);
+        int start = from;
+        for (int cut : cuts) {
+            runPieces(text, start, cut, parts);
+            start = cut;
+        }
+        runPieces(text, start, to, parts);
+    }
+
+    /** Where to cut so that no piece holds a whole special token written inside content; in order. */
+    private List<Integer> contentCuts(String text, int from, int to, List<ContentSpan> content) {
+        if (content.isEmpty()) {
+            return List.of();
+        }
+        List<Integer> cuts = new ArrayList<>();
+        int span = 0;
+        for (int i = from; i < to; i++) {
+            if (!startsASpecial[text.charAt(i)]) {
+                continue;
+            }
+            while (span < content.size() && content.get(span).end() <= i) {
+                span++;
+            }
+            for (Special s : specialsByFirstChar.get(text.charAt(i))) {
+                int end = i + s.text().length();
+                boolean inContent = span < content.size() && content.get(span).start() < end;
+                if (inContent && end <= to && s.text().length() > 1 && text.startsWith(s.text(), i)) {
+                    int cut = i + s.text().length() / 2;
+                    if (Character.isLowSurrogate(text.charAt(cut))) {
+                        cut = cut - 1 > i ? cut - 1 : cut + 1; // never between the halves of a character
+                    }
+                    if (cut > i && cut < end) {
+                        cuts.add(cut);
+                    }
+                }
+            }
+        }
+        cuts.sort(null);
+        return cuts;
+    }
+
+    /** Tokenizes text free of special tokens, cutting every run of one character class at {@link #MAX_RUN}. */
+    private void runPieces(String text, int from, int to, List<int[]> parts) {
+        if (from >= to) {
+            return;
+        }
+        int start = from;
+        int runStart = from;
+        int runClass = -1;
+        for (int i = from; i < to; ) {
+            int cp = text.codePointAt(i);
+            int c = characterClass(cp);
+            if (c != runClass) {
+                runClass = c;
+                runStart = i;
+            } else if (i - runStart >= MAX_RUN) {
+                parts.add(piece(text.substring(start, i)));
+                start = i;
+                runStart = i;
+            }
+            i += Character.charCount(cp);
+        }
+        parts.add(piece(text.substring(start, to)));
+    }
+
+    /** The classes llama.cpp's pre-tokenizer regexes match runs of: letters, digits, whitespace, the rest. */
+    static int characterClass(int codePoint) {
+        if (Character.isLetter(codePoint)) {
+            return 0;
+        }
+        if (Character.isDigit(codePoint) || Character.getType(codePoint) == Character.LETTER_NUMBER
+                || Character.getType(codePoint) == Character.OTHER_NUMBER) {
+            return 1;
+        }
+        if (Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint)) {
+            return 2;
+        }
+        return 3;
     }
 
     private int[] piece(String text) {

@@ -12,12 +12,35 @@ import java.util.Map;
  * <p>llama.cpp's server takes a prompt of token ids, and {@code ["", ids…]} is the prompt with BOS (and whatever
  * else the vocabulary adds) exactly as llama.cpp itself would add it. The binding 4.2.0 only has
  * {@code setPrompt(String)}, so the JSON value is put into its parameter map, which is package-private: read by
- * reflection once, and checked at class load, so a binding without it fails at startup, not per request.
+ * reflection once, and checked when the model loads ({@link #verify}), so a binding without it fails to load
+ * with a clear message rather than at every request.
  */
 final class TokenPrompt {
-    private static final Field PARAMETERS = parametersField();
+    private static final Field PARAMETERS;
+    private static final String PROBLEM;
+
+    static {
+        Field field = null;
+        String problem = null;
+        try {
+            field = parametersField();
+            jsonMap(field, new InferenceParameters("")).size();
+        } catch (RuntimeException | ReflectiveOperationException e) {
+            problem = "de.kherud:llama changed: InferenceParameters has no parameter map to put a tokenized prompt "
+                    + "into (" + e + ")";
+        }
+        PARAMETERS = field;
+        PROBLEM = problem;
+    }
 
     private TokenPrompt() {
+    }
+
+    /** Fails unless the binding's parameter map can be reached: called when the model loads. */
+    static void verify() throws dev.ggufserver.engine.EngineException {
+        if (PROBLEM != null) {
+            throw new dev.ggufserver.engine.EngineException(PROBLEM);
+        }
     }
 
     static void set(InferenceParameters parameters, int[] promptIds) {
@@ -25,27 +48,26 @@ final class TokenPrompt {
         for (int id : promptIds) {
             json.append(',').append(id);
         }
-        jsonMap(parameters).put("prompt", json.append(']').toString());
-    }
-
-    /** The binding's JSON parameters as it will send them: key → JSON value. */
-    @SuppressWarnings("unchecked")
-    private static Map<String, String> jsonMap(InferenceParameters parameters) {
+        if (PROBLEM != null) {
+            throw new IllegalStateException(PROBLEM);
+        }
         try {
-            return (Map<String, String>) PARAMETERS.get(parameters);
+            jsonMap(PARAMETERS, parameters).put("prompt", json.append(']').toString());
         } catch (IllegalAccessException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private static Field parametersField() {
-        try {
-            Field field = InferenceParameters.class.getSuperclass().getDeclaredField("parameters");
-            field.setAccessible(true);
-            return field;
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new ExceptionInInitializerError("de.kherud:llama changed: InferenceParameters has no parameter "
-                    + "map to put a tokenized prompt into (" + e + ")");
-        }
+    /** The binding's JSON parameters as it will send them: key → JSON value. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> jsonMap(Field field, InferenceParameters parameters)
+            throws IllegalAccessException {
+        return (Map<String, String>) field.get(parameters);
+    }
+
+    private static Field parametersField() throws NoSuchFieldException {
+        Field field = InferenceParameters.class.getSuperclass().getDeclaredField("parameters");
+        field.setAccessible(true);
+        return field;
     }
 }

@@ -37,6 +37,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,7 @@ final class WorkerConnection {
     private static final Logger log = LoggerFactory.getLogger("engine");
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(15);
+    static final String DIRECTORY_PREFIX = "gguf-server-engine-";
 
     /** What the worker says about one request. */
     sealed interface Event permits Started, Piece, Done, TooLong, Failed, Died {
@@ -86,6 +88,9 @@ final class WorkerConnection {
     private volatile SocketChannel channel;
     private volatile WorkerProtocol.FrameWriter writer;
     private volatile Instant readyAt;
+    /** When the worker last said anything (System.nanoTime): the heartbeat's evidence. */
+    private volatile long lastHeard = System.nanoTime();
+    private final AtomicLong pings = new AtomicLong();
 
     private WorkerConnection(Process process, Path directory, DeathListener deathListener) {
         this.process = process;
@@ -99,7 +104,8 @@ final class WorkerConnection {
         ServerSocketChannel listener;
         Path socket;
         try {
-            directory = Files.createTempDirectory("gguf-server-engine-"); // owner-only on POSIX
+            // owner-only on POSIX; the server's pid in the name lets a later start remove it if we are killed
+            directory = Files.createTempDirectory(DIRECTORY_PREFIX + ProcessHandle.current().pid() + "-");
             socket = directory.resolve("engine.sock");
             listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             listener.bind(UnixDomainSocketAddress.of(socket));
@@ -126,6 +132,8 @@ final class WorkerConnection {
         WorkerConnection connection = new WorkerConnection(process, directory, deathListener);
         pipeToLog(process.getInputStream(), process.pid());
         pipeToLog(process.getErrorStream(), process.pid());
+        // from the start, so that an exit at any moment is noticed (die() runs once, whoever sees it first)
+        process.onExit().thenAccept(p -> connection.die(describeExit(p)));
         // stdin stays open and unused: the worker exits when it closes, i.e. when this process is gone
         try {
             connection.connect(listener);
@@ -149,10 +157,37 @@ final class WorkerConnection {
             closeQuietly(listener);
             deleteQuietly(socket);
         }
-        connection.readyAt = Instant.now();
-        process.onExit().thenAccept(p -> connection.die(describeExit(p)));
         log.info("Engine process {} is ready", process.pid());
-        return connection;
+        return connection; // perhaps dead already: the death listener has been told, and the caller checks
+    }
+
+    /**
+     * Removes what earlier servers' workers left in the temporary directory when those servers were killed before
+     * they could clean up (their pid is in the directory's name and no longer runs). Crash reports stay.
+     */
+    static void removeLeftovers() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (Stream<Path> entries = Files.list(tmp)) {
+            for (Path dir : entries.toList()) {
+                String name = dir.getFileName().toString();
+                if (!name.startsWith(DIRECTORY_PREFIX) || !Files.isDirectory(dir)) {
+                    continue;
+                }
+                String rest = name.substring(DIRECTORY_PREFIX.length());
+                int dash = rest.indexOf('-');
+                long owner;
+                try {
+                    owner = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                } catch (NumberFormatException e) {
+                    continue; // not one of ours
+                }
+                if (ProcessHandle.of(owner).isEmpty()) {
+                    cleanDirectory(dir);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("Could not look for leftover engine directories: {}", e.toString());
+        }
     }
 
     private static List<String> command(WorkerEngine.Settings settings, Path directory, Path socket) {
@@ -167,6 +202,10 @@ final class WorkerConnection {
         command.add("-Dde.kherud.llama.tmpdir=" + directory);
         if (settings.testHooks()) {
             command.add("-D" + WorkerMain.TEST_HOOKS_PROPERTY + "=true");
+            String exitAfterReady = System.getProperty(WorkerMain.EXIT_AFTER_READY_PROPERTY);
+            if (exitAfterReady != null) {
+                command.add("-D" + WorkerMain.EXIT_AFTER_READY_PROPERTY + "=" + exitAfterReady);
+            }
         }
         // the binding's own settings (e.g. de.kherud.llama.lib.path for a GPU build) belong to the engine process
         for (String name : System.getProperties().stringPropertyNames()) {
@@ -226,6 +265,7 @@ final class WorkerConnection {
             DataInputStream in = WorkerProtocol.input(WorkerProtocol.inputOf(channel));
             for (WorkerProtocol.Frame f = WorkerProtocol.read(in); f != null; f = WorkerProtocol.read(in)) {
                 DataInputStream body = f.body();
+                lastHeard = System.nanoTime();
                 switch (f.type()) {
                     case HELLO -> {
                         int version = body.readInt();
@@ -235,6 +275,7 @@ final class WorkerConnection {
                         }
                     }
                     case READY -> {
+                        readyAt = Instant.now(); // before anyone can learn it is ready: a death after counts
                         int vocabulary = body.readInt();
                         boolean addsBos = body.readBoolean();
                         int context = body.readInt();
@@ -288,14 +329,20 @@ final class WorkerConnection {
         if (process.isAlive()) {
             destroyTree();
         }
-        keepCrashReportOrClean();
-        if (readyAt != null) {
+        cleanDirectory(directory).ifPresent(report -> log.error("The engine process left a crash report: {}",
+                report));
+        if (readyAt != null) { // one that never got ready is reported by start() to its caller instead
             deathListener.died(this, reason);
         }
     }
 
-    /** The directory holds the socket, the native library the worker extracted, and perhaps a crash report. */
-    private void keepCrashReportOrClean() {
+    /**
+     * The directory holds the socket, the native library the worker extracted, and perhaps a crash report: all but
+     * the report go, and the directory too when nothing is left.
+     *
+     * @return the crash report, if there is one
+     */
+    private static java.util.Optional<Path> cleanDirectory(Path directory) {
         try (Stream<Path> files = Files.list(directory)) {
             List<Path> reports = new ArrayList<>();
             for (Path file : files.toList()) {
@@ -307,12 +354,22 @@ final class WorkerConnection {
             }
             if (reports.isEmpty()) {
                 Files.deleteIfExists(directory);
-            } else {
-                log.error("The engine process left a crash report: {}", reports.get(0));
+                return java.util.Optional.empty();
             }
+            return java.util.Optional.of(reports.get(0));
         } catch (IOException ignored) {
-            // a temporary file left behind
+            return java.util.Optional.empty(); // a temporary file left behind
         }
+    }
+
+    /** Asks the worker for a sign of life; {@link #silentFor} tells whether it answered. */
+    void ping() {
+        trySend(WorkerProtocol.PING, b -> b.writeLong(pings.incrementAndGet()));
+    }
+
+    /** How long since the worker last said anything. */
+    Duration silentFor() {
+        return Duration.ofNanos(System.nanoTime() - lastHeard);
     }
 
     BlockingQueue<Event> register(long id) {

@@ -45,6 +45,9 @@ public final class WorkerEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(WorkerEngine.class);
     /** A worker that served this long before dying starts the backoff over. */
     private static final Duration HEALTHY_UPTIME = Duration.ofSeconds(60);
+    /** The heartbeat: a PING this often; a worker silent for {@link #SILENCE_LIMIT} is reported unavailable. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(1);
+    static final Duration SILENCE_LIMIT = Duration.ofSeconds(5);
 
     /**
      * How to run the worker.
@@ -80,11 +83,38 @@ public final class WorkerEngine implements Engine {
 
     /** Starts the worker and waits until it has loaded the model. */
     public static WorkerEngine start(Settings settings, ModelInfo info) throws EngineException {
+        WorkerConnection.removeLeftovers();
         WorkerEngine engine = new WorkerEngine(settings, info);
         WorkerConnection first = WorkerConnection.start(settings, engine::onDeath);
-        engine.current = first;
-        engine.status = EngineStatus.READY;
+        engine.becomeCurrent(first);
+        engine.supervisor.scheduleAtFixedRate(engine::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
+                TimeUnit.MILLISECONDS);
         return engine;
+    }
+
+    /**
+     * Serves from a worker that has just said READY. It may have died since: its death was then ignored (it was
+     * not current yet), so it is handled here, under the same lock as {@link #onDeath}.
+     */
+    private synchronized boolean becomeCurrent(WorkerConnection fresh) {
+        if (closing) {
+            fresh.kill("the server is shutting down");
+            return false;
+        }
+        current = fresh;
+        status = EngineStatus.READY;
+        if (fresh.isDead()) {
+            onDeath(fresh, "it stopped right after loading the model");
+            return false;
+        }
+        return true;
+    }
+
+    private void heartbeat() {
+        WorkerConnection c = current;
+        if (c != null && !c.isDead()) {
+            c.ping();
+        }
     }
 
     @Override
@@ -92,9 +122,22 @@ public final class WorkerEngine implements Engine {
         return info;
     }
 
+    /** Ready only while a live worker answers the heartbeat; otherwise why not. */
     @Override
     public EngineStatus status() {
-        return status;
+        EngineStatus s = status;
+        WorkerConnection c = current;
+        if (!s.ready()) {
+            return s;
+        }
+        if (c == null || c.isDead()) {
+            return EngineStatus.unavailable("the engine process has stopped; restarting");
+        }
+        Duration silent = c.silentFor();
+        if (silent.compareTo(SILENCE_LIMIT) > 0) {
+            return EngineStatus.unavailable("the engine process has not answered for " + silent.toSeconds() + " s");
+        }
+        return s;
     }
 
     /** How many times the worker has been restarted since the server started. */
@@ -155,15 +198,45 @@ public final class WorkerEngine implements Engine {
         } catch (IOException e) {
             throw new EngineException("lost the connection to the engine process: " + e.getMessage(), e);
         } catch (InterruptedException e) {
+            cancelAndAwaitDone(c, id, events);
             Thread.currentThread().interrupt();
             throw new EngineException("interrupted while generating");
-        } catch (RuntimeException e) {
-            if (!cancelSent) { // the listener failed: the worker must not go on for nobody
-                c.trySend(CANCEL, b -> b.writeLong(id));
-            }
+        } catch (RuntimeException e) { // the listener failed: the worker must not go on for nobody
+            cancelAndAwaitDone(c, id, events);
             throw e;
         } finally {
             c.unregister(id);
+        }
+    }
+
+    /**
+     * Stops a request whose caller leaves early, and returns only once the worker has let go of it, so that the
+     * slot handed back is really free (the native engine must never get more requests than it has slots). A worker
+     * that does not let go within the grace period is restarted.
+     */
+    private void cancelAndAwaitDone(WorkerConnection c, long id, BlockingQueue<WorkerConnection.Event> events) {
+        boolean interrupted = Thread.interrupted();
+        c.trySend(CANCEL, b -> b.writeLong(id));
+        long graceMillis = Math.min(10_000, settings.watchdog().toMillis());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
+        try {
+            while (true) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                WorkerConnection.Event event = left <= 0 ? null : events.poll(left, TimeUnit.MILLISECONDS);
+                if (event == null) {
+                    c.kill("a cancelled generation did not stop within " + graceMillis + " ms");
+                    return;
+                }
+                if (!(event instanceof WorkerConnection.Piece || event instanceof WorkerConnection.Started)) {
+                    return; // DONE, FAILED, TOO_LONG or the worker died: nothing runs for this id any more
+                }
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -226,16 +299,10 @@ public final class WorkerEngine implements Engine {
         }
         try {
             WorkerConnection fresh = WorkerConnection.start(settings, this::onDeath);
-            synchronized (this) {
-                if (closing) {
-                    fresh.kill("the server is shutting down");
-                    return;
-                }
-                current = fresh;
-                status = EngineStatus.READY;
-                restarts.incrementAndGet();
+            restarts.incrementAndGet();
+            if (becomeCurrent(fresh)) {
+                log.info("The engine process is back (pid {})", fresh.pid());
             }
-            log.info("The engine process is back (pid {})", fresh.pid());
         } catch (EngineException e) {
             synchronized (this) {
                 consecutiveFailures++;

@@ -46,10 +46,25 @@ import java.util.concurrent.Executors;
 public final class WorkerMain {
     /** Set by the server only in tests: enables TEST_HOOK (crash, abort, stall). */
     static final String TEST_HOOKS_PROPERTY = "gguf-server.worker.test-hooks";
+    /** With test hooks on: a file whose presence makes the worker exit right after READY (it deletes the file). */
+    static final String EXIT_AFTER_READY_PROPERTY = "gguf-server.worker.exit-after-ready";
+    /**
+     * The tokenizing thread's stack. llama.cpp's pre-tokenizer regex recurses per character of a match; the pieces
+     * it gets are bounded (PromptTokenizer.MAX_RUN), and this stack leaves a wide margin behind that bound.
+     */
+    private static final long TOKENIZER_STACK_BYTES = 256L << 20;
 
     private final LlamaEngine engine;
     private final WorkerProtocol.FrameWriter out;
+    /** Requests the server sent and the worker has not answered DONE, FAILED or TOO_LONG for. */
+    private final Set<Long> inFlight = ConcurrentHashMap.newKeySet();
     private final Set<Long> cancelled = ConcurrentHashMap.newKeySet();
+    /** Counts, checks and queues prompts in arrival order, off the reading thread (CANCELs are never held up). */
+    private final ExecutorService tokenizer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(null, r, "tokenize", TOKENIZER_STACK_BYTES);
+        t.setDaemon(true);
+        return t;
+    });
     private final ExecutorService generators;
     private final boolean testHooks = Boolean.getBoolean(TEST_HOOKS_PROPERTY);
     private volatile CountDownLatch stallNextGeneration;
@@ -73,7 +88,13 @@ public final class WorkerMain {
             System.err.println("worker failed: " + t);
             t.printStackTrace();
         }
-        Runtime.getRuntime().halt(1); // the native loop thread would keep the JVM alive
+        exit(1); // the native loop thread would keep the JVM alive
+    }
+
+    /** Every way out: leave no files behind (the server cleans up too, but it may be gone), then stop at once. */
+    private static void exit(int code) {
+        removeOwnDirectory();
+        Runtime.getRuntime().halt(code);
     }
 
     /** The server keeps our stdin open; when it ends (the server died, even by SIGKILL), so do we. */
@@ -87,19 +108,28 @@ public final class WorkerMain {
                 // closed
             }
             System.err.println("server is gone; worker exits");
-            removeOwnDirectory();
-            Runtime.getRuntime().halt(0);
+            exit(0);
         }, "parent-watch");
         watcher.setDaemon(true);
         watcher.start();
     }
 
-    /** The server removes the worker's directory when the worker ends; a server that is gone cannot. */
+    /**
+     * The server removes the worker's directory when the worker ends; a server that is gone cannot. The files it
+     * may hold are the socket and the extracted native library; a crash report stays (and so the directory).
+     */
     private static void removeOwnDirectory() {
         String directory = System.getProperty("de.kherud.llama.tmpdir");
         if (directory != null) {
-            try {
-                Files.deleteIfExists(Path.of(directory)); // only when empty: a crash report stays
+            Path dir = Path.of(directory);
+            try (var files = Files.list(dir)) {
+                for (Path file : files.toList()) {
+                    String name = file.getFileName().toString();
+                    if (name.equals("engine.sock") || name.contains("jllama") || name.contains("llama")) {
+                        Files.deleteIfExists(file);
+                    }
+                }
+                Files.deleteIfExists(dir); // only when empty
             } catch (IOException ignored) {
                 // not empty, or already gone
             }
@@ -127,7 +157,7 @@ public final class WorkerMain {
                     Vocabulary.fromGguf(GgufReader.read(model)));
         } catch (Exception e) {
             out.send(LOAD_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
-            Runtime.getRuntime().halt(1);
+            exit(1);
             return;
         }
         Vocabulary vocabulary = engine.vocabulary();
@@ -137,6 +167,7 @@ public final class WorkerMain {
             body.writeInt(context);
             body.writeInt(parallel);
         });
+        exitAfterReadyForTest();
         new WorkerMain(engine, out, parallel).serve(in);
     }
 
@@ -146,24 +177,31 @@ public final class WorkerMain {
             switch (frame.type()) {
                 case GENERATE -> {
                     long id = body.readLong();
-                    start(id, WorkerProtocol.readRequest(body));
+                    GenerationRequest request = WorkerProtocol.readRequest(body);
+                    inFlight.add(id);
+                    tokenizer.execute(() -> start(id, request));
                 }
-                case CANCEL -> cancelled.add(body.readLong());
+                case CANCEL -> {
+                    long id = body.readLong();
+                    if (inFlight.contains(id)) { // one that has finished already is not remembered forever
+                        cancelled.add(id);
+                    }
+                }
                 case PING -> {
                     long id = body.readLong();
                     out.send(PONG, b -> b.writeLong(id));
                 }
-                case SHUTDOWN -> Runtime.getRuntime().halt(0);
+                case SHUTDOWN -> exit(0);
                 case TEST_HOOK -> testHook(WorkerProtocol.readString(body));
                 default -> throw new IOException("unknown frame type " + frame.type());
             }
         }
         System.err.println("server closed the channel; worker exits");
-        Runtime.getRuntime().halt(0);
+        exit(0);
     }
 
     /**
-     * Counts and queues the prompt here, on the reading thread, so that llama.cpp starts on it at once; a generating
+     * Counts and queues the prompt on the tokenizing thread, so that llama.cpp starts on it at once; a generating
      * thread then streams it, waking while the prompt is processed rather than before (docs/PERFORMANCE.md).
      */
     private void start(long id, GenerationRequest request) {
@@ -171,6 +209,7 @@ public final class WorkerMain {
         try {
             generation = engine.start(request);
         } catch (ContextLengthExceededException e) {
+            finished(id);
             send(TOO_LONG, b -> {
                 b.writeLong(id);
                 b.writeInt(e.promptTokens());
@@ -178,6 +217,7 @@ public final class WorkerMain {
             });
             return;
         } catch (EngineException | RuntimeException e) {
+            finished(id);
             sendFailure(id, e.getMessage());
             return;
         }
@@ -209,15 +249,36 @@ public final class WorkerMain {
                     b.writeInt(tokens);
                 });
             });
+            finished(id);
             send(DONE, b -> {
                 b.writeLong(id);
                 b.writeByte(WorkerProtocol.reasonCode(result.reason()));
                 b.writeInt(result.completionTokens());
             });
         } catch (EngineException | RuntimeException e) {
+            finished(id);
             sendFailure(id, e.getMessage());
-        } finally {
-            cancelled.remove(id);
+        }
+    }
+
+    /** Before the last frame of a request: a CANCEL from now on finds nothing to cancel. */
+    private void finished(long id) {
+        inFlight.remove(id);
+        cancelled.remove(id);
+    }
+
+    /** Test hook: a worker that dies right after saying READY (the supervisor must still notice and restart). */
+    private static void exitAfterReadyForTest() {
+        String flag = System.getProperty(EXIT_AFTER_READY_PROPERTY);
+        if (Boolean.getBoolean(TEST_HOOKS_PROPERTY) && flag != null) {
+            try {
+                if (Files.deleteIfExists(Path.of(flag))) {
+                    System.err.println("test hook: exit right after READY");
+                    Runtime.getRuntime().halt(3);
+                }
+            } catch (IOException e) {
+                System.err.println("test hook: " + e);
+            }
         }
     }
 
@@ -246,7 +307,7 @@ public final class WorkerMain {
         }
         System.err.println("test hook: " + what);
         switch (what) {
-            case "exit" -> Runtime.getRuntime().halt(3);
+            case "exit" -> Runtime.getRuntime().halt(3); // as a crash would: no cleaning up
             case "abort" -> engine.abortForTest();
             case "stall" -> stallNextGeneration = new CountDownLatch(1);
             default -> System.err.println("unknown test hook " + what);

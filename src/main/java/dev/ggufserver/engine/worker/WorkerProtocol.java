@@ -1,5 +1,6 @@
 package dev.ggufserver.engine.worker;
 
+import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.Sampling;
@@ -14,7 +15,9 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,7 +42,7 @@ import java.util.Map;
  */
 final class WorkerProtocol {
     /** Bumped on any incompatible change; the server refuses a worker that says another version. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     static final int MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
     static final byte GENERATE = 1;
@@ -181,6 +184,11 @@ final class WorkerProtocol {
 
     static void writeRequest(DataOutputStream out, GenerationRequest r) throws IOException {
         writeString(out, r.prompt());
+        out.writeInt(r.contentSpans().size());
+        for (ContentSpan span : r.contentSpans()) {
+            out.writeInt(span.start());
+            out.writeInt(span.end());
+        }
         out.writeInt(r.maxTokens());
         Sampling s = r.sampling();
         writeOptional(out, s.temperature());
@@ -202,6 +210,14 @@ final class WorkerProtocol {
 
     static GenerationRequest readRequest(DataInputStream in) throws IOException {
         String prompt = readString(in);
+        int spanCount = in.readInt();
+        if (spanCount < 0 || spanCount > prompt.length()) {
+            throw new IOException("bad content span count " + spanCount);
+        }
+        List<ContentSpan> spans = new ArrayList<>(spanCount);
+        for (int i = 0; i < spanCount; i++) {
+            spans.add(new ContentSpan(in.readInt(), in.readInt()));
+        }
         int maxTokens = in.readInt();
         Double temperature = readOptional(in);
         Double topP = readOptional(in);
@@ -218,7 +234,7 @@ final class WorkerProtocol {
         for (int i = 0; i < biasCount; i++) {
             bias.put(in.readInt(), in.readFloat());
         }
-        return new GenerationRequest(prompt, maxTokens, new Sampling(temperature, topP,
+        return new GenerationRequest(prompt, spans, maxTokens, new Sampling(temperature, topP,
                 topK == null ? null : topK.intValue(), minP, hasSeed ? seed : null, presence, frequency, repeat,
                 ignoreEos, bias));
     }

@@ -211,4 +211,54 @@ class WorkerEngineTest {
         }
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
+
+    @Test
+    void aWorkerThatDiesRightAfterReadyIsNoticedAndRestartedAtStartupAndOnRestart() throws Exception {
+        Path flag = Files.createTempFile("exit-after-ready", ".flag");
+        System.setProperty(WorkerMain.EXIT_AFTER_READY_PROPERTY, flag.toString());
+        try (GgufServer fresh = GgufServer.start(ServerConfig.of(RealServers.tinyModel(), "127.0.0.1", 0, 512, 1, 2,
+                "tiny-r1").withEngineTestHooks(Duration.ofSeconds(2), Duration.ofMillis(20)))) {
+            Http freshHttp = new Http("http://127.0.0.1:" + fresh.port());
+            // the first worker said READY and exited at once: /health must not say ok for a dead worker, and the
+            // server must start another one
+            Await.until("the first worker to use the hook", RECOVERY, () -> !Files.exists(flag));
+            Await.until("a restart, and a live worker that serves", RECOVERY, () -> fresh.engine().restarts() >= 1
+                    && freshHttp.get("/health").status() == 200
+                    && fresh.engine().workerPid().stream().allMatch(p -> ProcessHandle.of(p).isPresent()));
+            assertThat(freshHttp.post("/v1/chat/completions", HI).status()).isEqualTo(200);
+
+            // the same on the restart path: kill it, and let its replacement die right after READY too
+            Files.createFile(flag);
+            long before = fresh.engine().restarts();
+            fresh.engine().testHook("exit");
+            Await.until("two more restarts", RECOVERY, () -> fresh.engine().restarts() >= before + 2
+                    && freshHttp.get("/health").status() == 200);
+            assertThat(Files.exists(flag)).as("the replacement used the hook").isFalse();
+            assertThat(freshHttp.post("/v1/chat/completions", HI).status()).isEqualTo(200);
+        } finally {
+            System.clearProperty(WorkerMain.EXIT_AFTER_READY_PROPERTY);
+            Files.deleteIfExists(flag);
+        }
+    }
+
+    @Test
+    void healthReportsAWorkerThatStopsAnsweringAndRecoversWhenItAnswersAgain() throws Exception {
+        long pid = workerPid();
+        signal("STOP", pid);
+        try {
+            Await.until("/health to report the silence", RECOVERY, () -> http.get("/health").status() == 503);
+            JsonNode health = http.get("/health").json();
+            assertThat(health.get("status").asText()).isEqualTo("unavailable");
+            assertThat(health.get("reason").asText()).contains("has not answered");
+        } finally {
+            signal("CONT", pid);
+        }
+        Await.until("/health to be ok again", RECOVERY, () -> http.get("/health").status() == 200);
+        assertThat(workerPid()).isEqualTo(pid);
+        assertServesAgain();
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + name, String.valueOf(pid)).start().waitFor()).isZero();
+    }
 }
