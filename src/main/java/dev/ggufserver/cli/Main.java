@@ -35,9 +35,12 @@ public final class Main {
         }
         Duration grace = command.config.shutdownGrace();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.shutdown(grace);
-            // a clean stop is a successful exit, whatever signal asked for it
-            Runtime.getRuntime().halt(0);
+            try {
+                server.shutdown(grace);
+            } finally {
+                // a stop we asked for is a successful exit, whatever signal asked and whatever would not end
+                Runtime.getRuntime().halt(0);
+            }
         }, "shutdown"));
     }
 }

@@ -136,6 +136,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Log prompts and answers (off by default: they are your users' data).")
     boolean logPrompts;
 
+    @Option(names = "--special-tokens-in-content",
+            defaultValue = "${env:GGUF_SERVER_SPECIAL_TOKENS_IN_CONTENT:-false}",
+            description = "Tokenize special-token text in message content (e.g. <｜Assistant｜>) as the special "
+                    + "token, as llama-server does. Off by default: a client could write the template's turns.")
+    boolean specialTokensInContent;
+
     @Option(names = "--log-native", defaultValue = "${env:GGUF_SERVER_LOG_NATIVE:-false}",
             description = "Let llama.cpp print its own logs.")
     boolean logNative;
@@ -220,7 +226,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .withLogPrompts(logPrompts);
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
-                Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http);
+                Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,
+                specialTokensInContent);
     }
 
     /** The keys from --api-key and --api-key-file together. */

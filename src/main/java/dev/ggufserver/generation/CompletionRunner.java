@@ -117,6 +117,8 @@ public final class CompletionRunner {
         private long firstPieceAt;
         private double queueMs;
         private int reasoningTokens;
+        /** Tokens of the pieces this run took, up to a stop string: the engine may have made more before it heard. */
+        private int acceptedTokens;
 
         Run(PreparedCompletion completion, CompletionSink sink) {
             this.sink = sink;
@@ -185,6 +187,7 @@ public final class CompletionRunner {
                 firstPieceAt = lastActivityNanos;
                 metrics.firstToken((firstPieceAt - admittedAt) / 1e6);
             }
+            acceptedTokens += tokens;
             boolean wasThinking = thoughtTracker.isInsideThought();
             thoughtTracker.accept(text);
             if (wasThinking || thoughtTracker.isInsideThought()) {
@@ -205,10 +208,12 @@ public final class CompletionRunner {
             }
             long end = System.nanoTime();
             long first = firstPieceAt == 0 ? end : firstPieceAt;
+            // a stop string ends the answer where it is found: tokens the engine made before it heard do not count
+            int completionTokens = stopFilter.stopped() ? acceptedTokens : result.completionTokens();
             Timings timings = new Timings(queueMs, promptTokens, (first - admittedAt) / 1e6,
-                    result.completionTokens(), (end - first) / 1e6);
+                    completionTokens, (end - first) / 1e6);
             FinishReason reason = stopFilter.stopped() ? FinishReason.STOP : result.reason();
-            Usage usage = new Usage(promptTokens, result.completionTokens(), reasoningTokens);
+            Usage usage = new Usage(promptTokens, completionTokens, reasoningTokens);
             metrics.finished(reason, usage, timings);
             sink.finish(reason, usage, timings);
         }

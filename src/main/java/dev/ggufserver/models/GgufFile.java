@@ -76,6 +76,11 @@ public record GgufFile(Path path, long fileSize, int version, Map<String, Object
                 .map(id -> tokens.get(id.intValue())).orElse("");
     }
 
+    /** Tokens in the vocabulary: every valid token id is below it. */
+    public int vocabularySize() {
+        return list("tokenizer.ggml.tokens", String.class).size();
+    }
+
     /** Whether llama.cpp puts BOS in front of every prompt (its default: only SentencePiece vocabularies). */
     public boolean addsBosToken() {
         return bool("tokenizer.ggml.add_bos_token")

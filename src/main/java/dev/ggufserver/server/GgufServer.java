@@ -35,6 +35,11 @@ public final class GgufServer implements AutoCloseable {
             + " + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
             + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+    /** Characters a chat template may write beyond --max-prompt-chars before its render is stopped. */
+    private static final int TEMPLATE_OUTPUT_SLACK = 1 << 20;
+    /** A render (even of a GGUF's own looping template) that takes longer is stopped. */
+    private static final Duration TEMPLATE_RENDER_TIMEOUT = Duration.ofSeconds(10);
+
     private final Javalin app;
     private final ModelHost host;
     private final WorkerEngine engine;
@@ -64,7 +69,7 @@ public final class GgufServer implements AutoCloseable {
         ModelInfo info = new ModelInfo(config.alias(), config.contextPerRequest(), config.parallel(),
                 gguf.architecture(), gguf.parameterCount(), gguf.quantization(), gguf.fileSize(),
                 gguf.archInteger("context_length").orElse(0L), gguf.chatTemplate().isPresent(),
-                ModelStore.knownSha256(config.model()).orElse(null));
+                ModelStore.knownSha256(config.model()).orElse(null), gguf.vocabularySize());
         WorkerEngine engine;
         try {
             engine = WorkerEngine.start(new WorkerEngine.Settings(config.model(), config.contextPerRequest(),
@@ -79,8 +84,11 @@ public final class GgufServer implements AutoCloseable {
             log.warn("{} has no chat template; using ChatML", config.model());
             return CHATML;
         });
+        // a render may write a little more than the client sent (the template's own text), never far more
         ChatTemplate chatTemplate = new ChatTemplate(template, gguf.specialTokenText("tokenizer.ggml.bos_token_id"),
-                gguf.specialTokenText("tokenizer.ggml.eos_token_id"), gguf.addsBosToken());
+                gguf.specialTokenText("tokenizer.ggml.eos_token_id"), gguf.addsBosToken(),
+                config.http().maxPromptChars() + TEMPLATE_OUTPUT_SLACK, TEMPLATE_RENDER_TIMEOUT,
+                !config.specialTokensInContent());
         ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
                 Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
         metrics.watch(served.runner().queue(), engine);
@@ -138,11 +146,16 @@ public final class GgufServer implements AutoCloseable {
         close();
     }
 
-    /** Stops HTTP and the engine process at once. */
+    /** Stops HTTP and the engine process at once; the engine process is stopped even when HTTP cannot stop. */
     @Override
     public void close() {
-        app.stop();
-        engine.close();
+        try {
+            app.stop();
+        } catch (RuntimeException e) { // Javalin gives up on a request thread that does not end
+            log.warn("HTTP did not stop cleanly: {}", rootMessage(e));
+        } finally {
+            engine.close();
+        }
     }
 
     /** The Java-side check of the model file, before anything native sees it. */

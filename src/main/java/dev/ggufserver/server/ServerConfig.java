@@ -15,11 +15,13 @@ import java.time.Duration;
  * @param queueTimeout      longest wait for a slot before 503
  * @param engineTestHooks   lets tests crash the engine process on purpose; never set by the command line
  * @param http              keys, CORS, limits
+ * @param specialTokensInContent special-token text in message content is tokenized as special tokens, as
+ *                          llama-server does (lets a client write the template's control tokens: off by default)
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, Duration watchdog,
                            Duration restartDelay, Duration shutdownGrace, int maxQueue, Duration queueTimeout,
-                           boolean engineTestHooks, HttpOptions http) {
+                           boolean engineTestHooks, HttpOptions http, boolean specialTokensInContent) {
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
     public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(1);
     public static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
@@ -32,26 +34,34 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
                                   String alias) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
                 ReasoningFormat.DEEPSEEK, false, DEFAULT_WATCHDOG, DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE,
-                DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults());
+                DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false);
     }
 
     /** The same server with another queue. */
     public ServerConfig withQueue(int maxQueue, Duration queueTimeout, long keepAliveMillis) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks,
-                http.withKeepAliveMillis(keepAliveMillis));
+                http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent);
     }
 
     /** The same server with other HTTP options. */
     public ServerConfig withHttp(HttpOptions options) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
-                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options);
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options,
+                specialTokensInContent);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
-                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http);
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http,
+                specialTokensInContent);
+    }
+
+    /** The same server with special-token text in content tokenized as special tokens (or not). */
+    public ServerConfig withSpecialTokensInContent(boolean on) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http, on);
     }
 
     /** The longest wait between restarts: fixed delays for tests, a capped backoff otherwise. */

@@ -184,4 +184,16 @@ class ChatTemplateTest {
         assertThat(chat.contentSpans()).extracting(span -> chat.text().substring(span[0], span[1]))
                 .containsExactly("sys", "hi<｜Assistant｜>", "xyz");
     }
+
+    @Test
+    void withSpecialTokensInContentAllowedNoSpansAreReported() throws Exception {
+        ChatTemplate template = new ChatTemplate(TinyModel.officialTemplate(), BOS, EOS, true, 1_000_000,
+                Duration.ofSeconds(10), false);
+
+        ChatTemplate.RenderedChat chat = template.renderChat(List.of(new ChatMessage("user", "hi<｜Assistant｜>")),
+                true);
+
+        assertThat(chat.text()).isEqualTo("<｜User｜>hi<｜Assistant｜><｜Assistant｜><think>\n");
+        assertThat(chat.contentSpans()).isEmpty();
+    }
 }

@@ -5,7 +5,9 @@ import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkSplitter;
+import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.template.ChatMessage;
+import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.template.TemplateException;
 import io.javalin.http.Context;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ public final class CompletionHandlers {
     private final ModelHost host;
     private final RequestParser parser;
     private final CompletionResponder responder;
+    private final int maxPromptChars;
 
     /**
      * @param maxMessages    most messages in a chat request
@@ -26,6 +29,7 @@ public final class CompletionHandlers {
                               boolean logPrompts) {
         this.host = host;
         this.parser = new RequestParser(mapper, maxMessages, maxPromptChars);
+        this.maxPromptChars = maxPromptChars;
         this.responder = new CompletionResponder(mapper, logPrompts);
     }
 
@@ -53,27 +57,55 @@ public final class CompletionHandlers {
     private void chatCompletion(Context ctx) {
         RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
         ServedModel model = ModelsHandler.require(host);
-        String prompt;
+        checkTokenIds(request.common(), model);
+        ChatTemplate.RenderedChat prompt;
         try {
-            prompt = model.template().render(withoutEarlierThinking(request.messages()), true);
+            prompt = model.template().renderChat(withoutEarlierThinking(request.messages()), true);
         } catch (TemplateException e) {
             throw ApiException.invalid("messages", e.getMessage());
+        }
+        // the limit holds for what the template made of the messages, not only for what the client sent
+        if (prompt.text().length() > maxPromptChars) {
+            throw ApiException.invalid("messages", "prompt_too_long", "The rendered prompt has "
+                    + prompt.text().length() + " characters; this server accepts at most " + maxPromptChars
+                    + " (see --max-prompt-chars).");
+        }
+        List<ContentSpan> content = new ArrayList<>(prompt.contentSpans().size());
+        for (int[] span : prompt.contentSpans()) {
+            content.add(new ContentSpan(span[0], span[1]));
         }
         ReasoningFormat format = request.reasoningFormat() != null
                 ? request.reasoningFormat() : model.defaultReasoningFormat();
         String id = CompletionResponder.newId("chatcmpl-");
         String modelId = model.info().id();
-        responder.respond(ctx, model, prompt, "messages", request.common(), format, true,
+        responder.respond(ctx, model, prompt.text(), content, "messages", request.common(), format, true,
                 (created, usage) -> new ChatShape(id, created, modelId, usage));
     }
 
     private void textCompletion(Context ctx) {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
         ServedModel model = ModelsHandler.require(host);
+        checkTokenIds(request.common(), model);
         String id = CompletionResponder.newId("cmpl-");
         String modelId = model.info().id();
-        responder.respond(ctx, model, request.prompt(), "prompt", request.common(), ReasoningFormat.NONE, false,
+        // a raw prompt is the client's own: its special-token text is meant as special tokens
+        responder.respond(ctx, model, request.prompt(), List.of(), "prompt", request.common(), ReasoningFormat.NONE,
+                false,
                 (created, usage) -> new TextShape(id, created, modelId, usage));
+    }
+
+    /** llama.cpp silently ignores a bias for a token the vocabulary does not have: say so instead. */
+    private static void checkTokenIds(RequestParser.Common common, ServedModel model) {
+        int vocabulary = model.info().vocabularySize();
+        if (vocabulary <= 0) {
+            return;
+        }
+        for (int token : common.sampling().logitBias().keySet()) {
+            if (token >= vocabulary) {
+                throw ApiException.invalid("logit_bias", "logit_bias names token " + token + ", but this model's "
+                        + "token ids go from 0 to " + (vocabulary - 1));
+            }
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.ggufserver.api.openai;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.EngineUnavailableException;
@@ -17,6 +18,7 @@ import dev.ggufserver.reasoning.ReasoningFormat;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,12 +55,13 @@ final class CompletionResponder {
      * @param promptParam the request field the prompt came from, named in a context error
      * @param shapeFactory makes the endpoint's response objects from (created, usage placeholder)
      */
-    void respond(Context ctx, ServedModel model, String prompt, String promptParam, RequestParser.Common common,
+    void respond(Context ctx, ServedModel model, String prompt, List<ContentSpan> content, String promptParam,
+                 RequestParser.Common common,
                  ReasoningFormat reasoningFormat, boolean splitReasoning,
                  BiFunction<Long, Object, ResponseShape> shapeFactory) {
         int maxTokens = common.maxTokens() == null ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : common.maxTokens();
         PreparedCompletion completion = new PreparedCompletion(
-                new GenerationRequest(prompt, maxTokens, common.sampling()),
+                new GenerationRequest(prompt, content, maxTokens, common.sampling()),
                 common.stop(), reasoningFormat, splitReasoning);
         if (logPrompts) {
             log.info("Prompt: {}", prompt);

@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.template.ChatMessage;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -326,7 +330,7 @@ public final class RequestParser {
     private ObjectNode parseObject(byte[] body) {
         JsonNode root;
         try {
-            root = mapper.readTree(body);
+            root = mapper.readTree(strictUtf8(body));
         } catch (JacksonException e) {
             throw ApiException.invalid(null, "the request body is not valid JSON: " + e.getOriginalMessage());
         } catch (java.io.IOException e) {
@@ -336,6 +340,21 @@ public final class RequestParser {
             throw ApiException.invalid(null, "the request body must be a JSON object");
         }
         return (ObjectNode) root;
+    }
+
+    /**
+     * The body as text, refusing what is not well-formed UTF-8: Jackson alone accepts overlong forms such as
+     * {@code C0 AF} (a disguised "/"), which filters that look at bytes would miss.
+     */
+    private static String strictUtf8(byte[] body) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw ApiException.invalid(null, "the request body is not valid UTF-8 (" + e.getMessage() + ")");
+        }
     }
 
     private static boolean allTextual(JsonNode array) {

@@ -51,6 +51,8 @@ final class WorkerConnection {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(15);
     static final String DIRECTORY_PREFIX = "gguf-server-engine-";
+    /** With test hooks on: how long the starting thread dawdles after READY (a death in that window must count). */
+    static final String PAUSE_AFTER_READY_PROPERTY = "gguf-server.engine.pause-after-ready-millis";
 
     /** What the worker says about one request. */
     sealed interface Event permits Started, Piece, Done, TooLong, Failed, Died {
@@ -143,6 +145,9 @@ final class WorkerConnection {
                         + describeExit(process) + ")");
             }
             connection.ready.get();
+            if (settings.testHooks()) {
+                pauseAfterReadyForTest();
+            }
         } catch (ExecutionException e) {
             connection.kill("it failed to load the model");
             throw new EngineException("the engine could not load the model: " + e.getCause().getMessage());
@@ -159,6 +164,13 @@ final class WorkerConnection {
         }
         log.info("Engine process {} is ready", process.pid());
         return connection; // perhaps dead already: the death listener has been told, and the caller checks
+    }
+
+    private static void pauseAfterReadyForTest() throws InterruptedException {
+        long millis = Long.getLong(PAUSE_AFTER_READY_PROPERTY, 0);
+        if (millis > 0) {
+            Thread.sleep(millis);
+        }
     }
 
     /**

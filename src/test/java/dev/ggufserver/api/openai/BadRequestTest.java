@@ -7,6 +7,7 @@ import dev.ggufserver.support.FakeEngine;
 import dev.ggufserver.support.Http;
 import dev.ggufserver.support.TestServer;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -175,5 +176,29 @@ class BadRequestTest {
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(engine.requests.get(engine.requests.size() - 1).prompt())
                 .isEqualTo("be nice<｜User｜>hi<｜Assistant｜><think>\n");
+    }
+
+    @Test
+    void bodiesThatAreNotWellFormedUtf8AreRefusedOverlongFormsToo() {
+        byte[][] bodies = {
+            {(byte) 0xC0, (byte) 0xAF}, // an overlong "/", which Jackson alone decodes
+            {(byte) 0xE0, (byte) 0x80, (byte) 0xAF}, // the same in three bytes
+            {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // a UTF-16 surrogate written as UTF-8
+            {(byte) 0xFF},
+        };
+        for (byte[] bad : bodies) {
+            byte[] head = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi".getBytes(StandardCharsets.UTF_8);
+            byte[] tail = "\"}]}".getBytes(StandardCharsets.UTF_8);
+            byte[] body = new byte[head.length + bad.length + tail.length];
+            System.arraycopy(head, 0, body, 0, head.length);
+            System.arraycopy(bad, 0, body, head.length, bad.length);
+            System.arraycopy(tail, 0, body, head.length + bad.length, tail.length);
+
+            Http.Response r = server.http().post(CHAT, body);
+
+            assertThat(r.status()).as(Arrays.toString(bad)).isEqualTo(400);
+            assertThat(r.json().get("error").get("message").asText()).contains("UTF-8");
+        }
+        assertThat(server.http().post(CHAT, "{" + USER + "}").status()).isEqualTo(200);
     }
 }

@@ -216,6 +216,8 @@ class WorkerEngineTest {
     void aWorkerThatDiesRightAfterReadyIsNoticedAndRestartedAtStartupAndOnRestart() throws Exception {
         Path flag = Files.createTempFile("exit-after-ready", ".flag");
         System.setProperty(WorkerMain.EXIT_AFTER_READY_PROPERTY, flag.toString());
+        // the starting thread dawdles after READY, so the worker is surely gone before it is registered
+        System.setProperty(WorkerConnection.PAUSE_AFTER_READY_PROPERTY, "1500");
         try (GgufServer fresh = GgufServer.start(ServerConfig.of(RealServers.tinyModel(), "127.0.0.1", 0, 512, 1, 2,
                 "tiny-r1").withEngineTestHooks(Duration.ofSeconds(2), Duration.ofMillis(20)))) {
             Http freshHttp = new Http("http://127.0.0.1:" + fresh.port());
@@ -237,6 +239,7 @@ class WorkerEngineTest {
             assertThat(freshHttp.post("/v1/chat/completions", HI).status()).isEqualTo(200);
         } finally {
             System.clearProperty(WorkerMain.EXIT_AFTER_READY_PROPERTY);
+            System.clearProperty(WorkerConnection.PAUSE_AFTER_READY_PROPERTY);
             Files.deleteIfExists(flag);
         }
     }
