@@ -39,7 +39,7 @@ class ShutdownIT {
         Await.until("the server to serve", Duration.ofSeconds(60), () -> {
             try {
                 return http.get("/health").status() == 200;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | AssertionError notYet) {
                 return false;
             }
         });
