@@ -12,7 +12,7 @@ import java.util.List;
 /**
  * Fuzzes the think splitter differentially: whatever the text (tags, partial tags, whitespace, surrogate pairs)
  * and however it is cut into pieces, the splitter never throws and says exactly what it says for the whole text at
- * once. Runs for a bounded time in `mvn verify` (the pom's fuzz.duration).
+ * once. Runs for a bounded time in `mvn verify` (20 s, set on the @FuzzTest).
  */
 class ThinkSplitterFuzzTest {
     private static final String[] ATOMS = {"<think>", "</think>", "<", "</", "</thi", "think>", "\n", " ", "a",
