@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.support.FakeEngine;
@@ -311,22 +310,32 @@ class WireFormatTest {
 
     @Test
     void maxTokensIsClampedToTheRestOfTheContext() {
-        FakeEngine engine = new FakeEngine(100, 1).script("a", "b");
+        // a context of 100 and a 10-character prompt (FakeEngine: 10 tokens) leave room for 90; the engine could go
+        // on for 200 pieces, so only the clamp can end a generation at 90
+        FakeEngine engine = new FakeEngine(100, 1).script(java.util.Collections.nCopies(200, "a")
+                .toArray(String[]::new)).withoutEos();
+        String prompt = "0123456789";
         try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
-            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\",\"max_tokens\":1000}");
-            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\"}");
-            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\",\"max_tokens\":7}");
+            JsonNode tooMany = server.http().post("/v1/completions",
+                    "{\"prompt\":\"" + prompt + "\",\"max_tokens\":1000}").json();
+            JsonNode noLimit = server.http().post("/v1/completions", "{\"prompt\":\"" + prompt + "\"}").json();
+            JsonNode withinTheContext = server.http().post("/v1/completions",
+                    "{\"prompt\":\"" + prompt + "\",\"max_tokens\":7}").json();
 
-            // the HTTP layer passes the client's limit on; every engine clamps it to what the context leaves
+            // the HTTP layer passes the client's limit on; the engine clamps it to what the context leaves
             assertThat(engine.requests).extracting(req -> req.maxTokens())
                     .containsExactly(1000, GenerationRequest.UNTIL_CONTEXT_IS_FULL, 7);
-            assertThat(engine.requests).extracting(req -> {
-                try {
-                    return req.budget(10, 100);
-                } catch (ContextLengthExceededException e) {
-                    throw new AssertionError(e);
-                }
-            }).containsExactly(90, 90, 7);
+            for (JsonNode clamped : List.of(tooMany, noLimit)) {
+                assertThat(clamped.get("choices").get(0).get("text").asText()).as(clamped.toString())
+                        .isEqualTo("a".repeat(90));
+                assertThat(clamped.get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+                assertThat(clamped.get("usage").get("prompt_tokens").asInt()).isEqualTo(prompt.length());
+                assertThat(clamped.get("usage").get("completion_tokens").asInt()).isEqualTo(100 - prompt.length());
+                assertThat(clamped.get("usage").get("total_tokens").asInt()).isEqualTo(100);
+            }
+            assertThat(withinTheContext.get("choices").get(0).get("text").asText()).isEqualTo("a".repeat(7));
+            assertThat(withinTheContext.get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+            assertThat(withinTheContext.get("usage").get("completion_tokens").asInt()).isEqualTo(7);
         }
     }
 }
