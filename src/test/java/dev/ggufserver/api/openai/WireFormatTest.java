@@ -9,6 +9,8 @@ import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.support.FakeEngine;
 import dev.ggufserver.support.Http;
 import dev.ggufserver.support.TestServer;
+import dev.ggufserver.template.ChatMessage;
+import dev.ggufserver.template.TemplateException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,6 +26,14 @@ import org.junit.jupiter.api.Test;
 class WireFormatTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String HI = "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+
+    /**
+     * The prompt the server renders for {@link #HI}, with the template every {@link TestServer} uses: what
+     * FakeEngine receives, and counts as one token per character.
+     */
+    private static String renderedHi() throws TemplateException {
+        return TestServer.template().render(List.of(new ChatMessage("user", "hi")), true);
+    }
 
     /** Frames with the id and created time replaced, after checking they are the same on every chunk. */
     private static List<String> normalized(List<String> frames) throws Exception {
@@ -58,6 +68,8 @@ class WireFormatTest {
     @Test
     void streamedChatFollowsTheContractFrameByFrame() throws Exception {
         FakeEngine engine = new FakeEngine(4096, 2).script("Think", "ing.\n", "</think>", "\n\nHi", " there");
+        String prompt = renderedHi();
+        int promptTokens = prompt.length(); // FakeEngine's count of the prompt it is given
         try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
             Http.Response r = server.http().post("/v1/chat/completions",
                     HI + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
@@ -72,9 +84,12 @@ class WireFormatTest {
                     chunk("{\"content\":\" there\"}", null, "null"),
                     chunk("{}", "stop", "null"),
                     "{\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"fake-model\","
-                            + "\"choices\":[],\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":6,"
-                            + "\"total_tokens\":37,\"completion_tokens_details\":{\"reasoning_tokens\":3}}}",
+                            + "\"choices\":[],\"usage\":{\"prompt_tokens\":" + promptTokens
+                            + ",\"completion_tokens\":6,\"total_tokens\":" + (promptTokens + 6)
+                            + ",\"completion_tokens_details\":{\"reasoning_tokens\":3}}}",
                     "[DONE]");
+            // the count above is of exactly this prompt: the server passed on the rendered template, nothing else
+            assertThat(engine.requests).extracting(GenerationRequest::prompt).containsExactly(prompt);
         }
     }
 
@@ -256,8 +271,9 @@ class WireFormatTest {
     }
 
     @Test
-    void metricsCountWhatHappenedInPrometheusFormat() {
+    void metricsCountWhatHappenedInPrometheusFormat() throws Exception {
         FakeEngine engine = new FakeEngine(4096, 2).script("Think", "</think>", "Hi");
+        String prompt = renderedHi();
         try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
             server.http().post("/v1/chat/completions", HI + "}");
             server.http().post("/v1/chat/completions", HI + ",\"stream\":true}");
@@ -271,7 +287,7 @@ class WireFormatTest {
                     .contains("gguf_completions_total{finish_reason=\"stop\"} 2.0")
                     .contains("gguf_tokens_generated_total 8.0")
                     .contains("gguf_tokens_reasoning_total 4.0")
-                    .contains("gguf_tokens_prompt_total 62.0")
+                    .contains("gguf_tokens_prompt_total " + (double) (2 * prompt.length())) // two answered
                     .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
                             + "status=\"200\"} 2.0")
                     .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
@@ -282,6 +298,7 @@ class WireFormatTest {
                     .contains("gguf_time_to_first_token_seconds_count 2")
                     .contains("gguf_queue_wait_seconds_bucket")
                     .contains("jvm_memory_used_bytes");
+            assertThat(engine.requests).extracting(GenerationRequest::prompt).containsExactly(prompt, prompt);
         }
     }
 
