@@ -27,6 +27,14 @@ public final class TestServer implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /**
+     * The chat template every test server renders with (the official R1 one, BOS left to the engine), so a test can
+     * render the same messages and know the exact prompt its engine gets.
+     */
+    public static ChatTemplate template() {
+        return new ChatTemplate(TinyModel.officialTemplate(), TinyModel.BOS, TinyModel.EOS, true);
+    }
+
     /** Serving {@code engine} with the official R1 template; keep-alives every {@code keepAlive}. */
     public static TestServer serving(Engine engine, Duration keepAlive) {
         return serving(engine, keepAlive, ServerConfig.DEFAULT_MAX_QUEUE, ServerConfig.DEFAULT_QUEUE_TIMEOUT);
@@ -36,8 +44,8 @@ public final class TestServer implements AutoCloseable {
     public static TestServer serving(Engine engine, Duration keepAlive, int maxQueue, Duration queueTimeout) {
         ModelHost host = new ModelHost();
         TestServer server = loading(host);
-        ServedModel served = ServedModel.of(engine, new ChatTemplate(TinyModel.officialTemplate(), TinyModel.BOS,
-                TinyModel.EOS, true), ReasoningFormat.DEEPSEEK, keepAlive, maxQueue, queueTimeout, server.metrics);
+        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, keepAlive, maxQueue,
+                queueTimeout, server.metrics);
         server.metrics.watch(served.runner().queue(), engine);
         host.ready(served);
         return server;
@@ -58,9 +66,9 @@ public final class TestServer implements AutoCloseable {
     public static TestServer serving(Engine engine, HttpOptions options) {
         ModelHost host = new ModelHost();
         TestServer server = loading(host, options);
-        ServedModel served = ServedModel.of(engine, new ChatTemplate(TinyModel.officialTemplate(), TinyModel.BOS,
-                TinyModel.EOS, true), ReasoningFormat.DEEPSEEK, Duration.ofMillis(options.keepAliveMillis()),
-                ServerConfig.DEFAULT_MAX_QUEUE, ServerConfig.DEFAULT_QUEUE_TIMEOUT, server.metrics);
+        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK,
+                Duration.ofMillis(options.keepAliveMillis()), ServerConfig.DEFAULT_MAX_QUEUE,
+                ServerConfig.DEFAULT_QUEUE_TIMEOUT, server.metrics);
         host.ready(served);
         return server;
     }

@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.support.FakeEngine;
 import dev.ggufserver.support.Http;
 import dev.ggufserver.support.TestServer;
+import dev.ggufserver.template.ChatMessage;
+import dev.ggufserver.template.TemplateException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +26,14 @@ import org.junit.jupiter.api.Test;
 class WireFormatTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String HI = "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+
+    /**
+     * The prompt the server renders for {@link #HI}, with the template every {@link TestServer} uses: what
+     * FakeEngine receives, and counts as one token per character.
+     */
+    private static String renderedHi() throws TemplateException {
+        return TestServer.template().render(List.of(new ChatMessage("user", "hi")), true);
+    }
 
     /** Frames with the id and created time replaced, after checking they are the same on every chunk. */
     private static List<String> normalized(List<String> frames) throws Exception {
@@ -59,6 +68,8 @@ class WireFormatTest {
     @Test
     void streamedChatFollowsTheContractFrameByFrame() throws Exception {
         FakeEngine engine = new FakeEngine(4096, 2).script("Think", "ing.\n", "</think>", "\n\nHi", " there");
+        String prompt = renderedHi();
+        int promptTokens = prompt.length(); // FakeEngine's count of the prompt it is given
         try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
             Http.Response r = server.http().post("/v1/chat/completions",
                     HI + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
@@ -73,9 +84,12 @@ class WireFormatTest {
                     chunk("{\"content\":\" there\"}", null, "null"),
                     chunk("{}", "stop", "null"),
                     "{\"id\":\"ID\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"fake-model\","
-                            + "\"choices\":[],\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":6,"
-                            + "\"total_tokens\":37,\"completion_tokens_details\":{\"reasoning_tokens\":3}}}",
+                            + "\"choices\":[],\"usage\":{\"prompt_tokens\":" + promptTokens
+                            + ",\"completion_tokens\":6,\"total_tokens\":" + (promptTokens + 6)
+                            + ",\"completion_tokens_details\":{\"reasoning_tokens\":3}}}",
                     "[DONE]");
+            // the count above is of exactly this prompt: the server passed on the rendered template, nothing else
+            assertThat(engine.requests).extracting(GenerationRequest::prompt).containsExactly(prompt);
         }
     }
 
@@ -257,8 +271,9 @@ class WireFormatTest {
     }
 
     @Test
-    void metricsCountWhatHappenedInPrometheusFormat() {
+    void metricsCountWhatHappenedInPrometheusFormat() throws Exception {
         FakeEngine engine = new FakeEngine(4096, 2).script("Think", "</think>", "Hi");
+        String prompt = renderedHi();
         try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
             server.http().post("/v1/chat/completions", HI + "}");
             server.http().post("/v1/chat/completions", HI + ",\"stream\":true}");
@@ -272,7 +287,7 @@ class WireFormatTest {
                     .contains("gguf_completions_total{finish_reason=\"stop\"} 2.0")
                     .contains("gguf_tokens_generated_total 8.0")
                     .contains("gguf_tokens_reasoning_total 4.0")
-                    .contains("gguf_tokens_prompt_total 62.0")
+                    .contains("gguf_tokens_prompt_total " + (double) (2 * prompt.length())) // two answered
                     .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
                             + "status=\"200\"} 2.0")
                     .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
@@ -283,6 +298,7 @@ class WireFormatTest {
                     .contains("gguf_time_to_first_token_seconds_count 2")
                     .contains("gguf_queue_wait_seconds_bucket")
                     .contains("jvm_memory_used_bytes");
+            assertThat(engine.requests).extracting(GenerationRequest::prompt).containsExactly(prompt, prompt);
         }
     }
 
@@ -311,22 +327,32 @@ class WireFormatTest {
 
     @Test
     void maxTokensIsClampedToTheRestOfTheContext() {
-        FakeEngine engine = new FakeEngine(100, 1).script("a", "b");
+        // a context of 100 and a 10-character prompt (FakeEngine: 10 tokens) leave room for 90; the engine could go
+        // on for 200 pieces, so only the clamp can end a generation at 90
+        FakeEngine engine = new FakeEngine(100, 1).script(java.util.Collections.nCopies(200, "a")
+                .toArray(String[]::new)).withoutEos();
+        String prompt = "0123456789";
         try (TestServer server = TestServer.serving(engine, Duration.ofSeconds(30))) {
-            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\",\"max_tokens\":1000}");
-            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\"}");
-            server.http().post("/v1/completions", "{\"prompt\":\"0123456789\",\"max_tokens\":7}");
+            JsonNode tooMany = server.http().post("/v1/completions",
+                    "{\"prompt\":\"" + prompt + "\",\"max_tokens\":1000}").json();
+            JsonNode noLimit = server.http().post("/v1/completions", "{\"prompt\":\"" + prompt + "\"}").json();
+            JsonNode withinTheContext = server.http().post("/v1/completions",
+                    "{\"prompt\":\"" + prompt + "\",\"max_tokens\":7}").json();
 
-            // the HTTP layer passes the client's limit on; every engine clamps it to what the context leaves
+            // the HTTP layer passes the client's limit on; the engine clamps it to what the context leaves
             assertThat(engine.requests).extracting(req -> req.maxTokens())
                     .containsExactly(1000, GenerationRequest.UNTIL_CONTEXT_IS_FULL, 7);
-            assertThat(engine.requests).extracting(req -> {
-                try {
-                    return req.budget(10, 100);
-                } catch (ContextLengthExceededException e) {
-                    throw new AssertionError(e);
-                }
-            }).containsExactly(90, 90, 7);
+            for (JsonNode clamped : List.of(tooMany, noLimit)) {
+                assertThat(clamped.get("choices").get(0).get("text").asText()).as(clamped.toString())
+                        .isEqualTo("a".repeat(90));
+                assertThat(clamped.get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+                assertThat(clamped.get("usage").get("prompt_tokens").asInt()).isEqualTo(prompt.length());
+                assertThat(clamped.get("usage").get("completion_tokens").asInt()).isEqualTo(100 - prompt.length());
+                assertThat(clamped.get("usage").get("total_tokens").asInt()).isEqualTo(100);
+            }
+            assertThat(withinTheContext.get("choices").get(0).get("text").asText()).isEqualTo("a".repeat(7));
+            assertThat(withinTheContext.get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+            assertThat(withinTheContext.get("usage").get("completion_tokens").asInt()).isEqualTo(7);
         }
     }
 }

@@ -3,6 +3,10 @@ package dev.ggufserver.engine.llama;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
 import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationListener;
@@ -13,6 +17,7 @@ import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.models.GgufReader;
 import dev.ggufserver.support.RealServers;
 import dev.ggufserver.testmodel.TinyModel;
+import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,14 +111,57 @@ class LlamaEngineTest {
         assertThat(calls).containsExactly("start 7", "piece", "piece", "piece");
     }
 
+    /** The pieces llama.cpp generates greedily for {@code prompt} given as text, tokenized by the binding itself. */
+    private static List<String> piecesOfTextPrompt(String prompt, int maxTokens) throws Exception {
+        Field field = LlamaEngine.class.getDeclaredField("model");
+        field.setAccessible(true);
+        LlamaModel model = (LlamaModel) field.get(engine);
+        LlamaIterator it = model.generate(new InferenceParameters(prompt).setNPredict(maxTokens)
+                .setTemperature(0f).setCachePrompt(true)).iterator();
+        List<String> pieces = new ArrayList<>();
+        while (it.hasNext()) {
+            LlamaOutput output = it.next();
+            if (it.hasNext()) { // the closing output carries no token
+                pieces.add(output.text);
+            }
+        }
+        return pieces;
+    }
+
     @Test
-    void aPromptGivenAsTokensKeepsTheBosLlamaCppAdds() {
-        // the engine hands llama.cpp the ids it counted; an empty text is BOS alone, and without BOS llama.cpp
-        // would see an empty prompt and generate nothing
-        List<Piece> pieces = new ArrayList<>();
-        GenerationResult result = generate("", 4, pieces, -1);
+    void aPromptGivenAsTokensKeepsTheBosLlamaCppAdds() throws Exception {
+        // the engine hands llama.cpp the ids it counted as ["", ids...]; an empty text is BOS alone, and without BOS
+        // llama.cpp would see an empty prompt and generate nothing. BOS has no script of its own in TinyModel, so
+        // after it comes the raw completion.
+        List<Integer> counted = new ArrayList<>();
+        List<String> pieces = new ArrayList<>();
+        GenerationResult result = engine.generate(new GenerationRequest("", 4, Sampling.greedy()),
+                new GenerationListener() {
+                    @Override
+                    public void onStart(int promptTokens) {
+                        counted.add(promptTokens);
+                    }
+
+                    @Override
+                    public boolean onPiece(String text, int tokens) {
+                        pieces.add(text);
+                        return true;
+                    }
+                });
+        assertThat(counted).containsExactly(1); // BOS, once
+        assertThat(pieces).containsExactlyElementsOf(TinyModel.COMPLETION_PIECES.subList(0, 4));
+        assertThat(result.reason()).isEqualTo(FinishReason.LENGTH);
         assertThat(result.completionTokens()).isEqualTo(4);
-        assertThat(pieces).isNotEmpty();
+
+        // the same prompts given as text, which llama.cpp tokenizes itself (BOS added, special tokens parsed),
+        // generate the same pieces; the count is llama.cpp's own tokens plus exactly one BOS
+        for (String prompt : List.of("", CHAT_PROMPT, "hello")) {
+            List<Piece> asTokens = new ArrayList<>();
+            generate(prompt, 40, asTokens, -1);
+            assertThat(asTokens).extracting(Piece::text).as(prompt)
+                    .containsExactlyElementsOf(piecesOfTextPrompt(prompt, 40)).isNotEmpty();
+            assertThat(engine.countPromptTokens(prompt)).as(prompt).isEqualTo(engine.tokenizeWhole(prompt).length + 1);
+        }
     }
 
     @Test
