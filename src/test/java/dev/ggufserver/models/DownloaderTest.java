@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -250,10 +251,10 @@ class DownloaderTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aBodyWithoutALengthStopsAtTheCap() throws Exception {
         try (HostileHost forever = new HostileHost(r -> "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
-                r -> HostileHost.endlessGguf())) {
+                r -> HostileHost.longGguf())) {
             Downloader capped = new Downloader(new Downloader.Settings(Duration.ofSeconds(5), Duration.ofSeconds(10),
                     Duration.ofSeconds(10), null, "test").withMaxBytes(1_000_000));
 
@@ -267,13 +268,13 @@ class DownloaderTest {
     }
 
     @Test
-    @Timeout(30)
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aBodyLongerThanTheAnnouncedSizeIsStopped() throws Exception {
         try (HostileHost liar = new HostileHost(r -> r.get(0).contains("/resolve/")
                         ? "HTTP/1.1 302 Found\r\nX-Linked-Size: 100000\r\nLocation: /cdn/x.gguf\r\n"
                         + "Content-Length: 0\r\n\r\n"
                         : "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
-                r -> r.get(0).contains("/resolve/") ? HostileHost.nothing() : HostileHost.endlessGguf())) {
+                r -> r.get(0).contains("/resolve/") ? HostileHost.nothing() : HostileHost.longGguf())) {
             assertThatThrownBy(() -> download(downloader(), "hf:o/r/x.gguf",
                     null, liar.url("")))
                     .isInstanceOf(Downloader.DownloadException.class)
@@ -304,14 +305,16 @@ class DownloaderTest {
                         + "\r\nContent-Length: 10\r\n\r\n",
                 "invalid Content-Range header (a number too large to be a file size)",
                 "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", "malformed (an invalid Content-Length");
+        SoftAssertions softly = new SoftAssertions();
         for (Map.Entry<String, String> c : heads.entrySet()) {
             try (HostileHost odd = new HostileHost(r -> c.getKey(), r -> HostileHost.nothing())) {
-                assertThatThrownBy(() -> download(downloader(), "hf:o/r/x.gguf", null, odd.url("")))
+                softly.assertThatThrownBy(() -> download(downloader(), "hf:o/r/x.gguf", null, odd.url("")))
                         .as(c.getValue())
                         .isInstanceOf(Downloader.DownloadException.class)
                         .hasMessageContaining(c.getValue()).hasMessageNotContaining("For input string");
             }
         }
+        softly.assertAll();
     }
 
     @Test

@@ -15,7 +15,7 @@ import java.util.function.Function;
 /**
  * An HTTP/1.1 host on a plain socket that answers exactly what a test scripts: any header, any body, a body that
  * never ends. {@code answer} gets the request (request line and headers) and returns the head to send; the body
- * comes from {@code body}, which may write forever (the client hanging up ends it).
+ * comes from {@code body} (the client hanging up ends it).
  */
 final class HostileHost implements AutoCloseable {
     interface Body {
@@ -59,12 +59,15 @@ final class HostileHost implements AutoCloseable {
         return server.getLocalPort();
     }
 
-    /** "GGUF" and then zeros, for as long as the client reads. */
-    static Body endlessGguf() {
+    /**
+     * "GGUF" and then zeros: 64 MB, far more than the tests accept, yet bounded, so that a downloader without
+     * limits fails the test instead of filling the disk.
+     */
+    static Body longGguf() {
         return out -> {
             out.write(new byte[] {'G', 'G', 'U', 'F'});
             byte[] zeros = new byte[1 << 16];
-            while (true) {
+            for (int i = 0; i < 1024; i++) {
                 out.write(zeros);
             }
         };
