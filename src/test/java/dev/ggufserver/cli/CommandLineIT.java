@@ -80,7 +80,8 @@ class CommandLineIT {
                 "--parallel=abc --model=x.gguf", "--parallel",
                 "--model=" + dir.resolve("missing.gguf"), "model file not found",
                 "--model=" + dir, "not a file",
-                "--model=" + notGguf, "invalid model file");
+                "--model=" + notGguf, "invalid model file",
+                "--max-model-bytes=0 --model=" + notGguf, "--max-model-bytes must be at least 1");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             Result r = run(c.getKey().split(" "));
             assertThat(r.exitCode()).as(c.getKey()).isEqualTo(2);
