@@ -46,7 +46,7 @@ public final class Downloader {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final int MAX_REDIRECTS = 8;
     private static final int ATTEMPTS = 3;
-    /** The default of {@code --max-model-bytes}: far above any GGUF file, far below what a hostile host streams. */
+    /** The default of {@code --max-model-bytes}: far above any GGUF file, yet a bound on a body that never ends. */
     public static final long DEFAULT_MAX_BYTES = 1L << 40;
     /** A download stops when less than this would remain free on the disk. */
     public static final long MIN_FREE_BYTES = 256_000_000;

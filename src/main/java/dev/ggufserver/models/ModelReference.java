@@ -42,7 +42,7 @@ public sealed interface ModelReference permits ModelReference.Local, ModelRefere
     /**
      * @param url          where to download from
      * @param fileName     the name it gets in the models directory
-     * @param huggingFace  whether the host is Hugging Face's (HF_TOKEN is sent to it, never to other hosts)
+     * @param huggingFace  whether it is on the Hugging Face endpoint (scheme, host and port), which alone sees HF_TOKEN
      */
     record Remote(URI url, String fileName, boolean huggingFace) implements ModelReference {
     }
