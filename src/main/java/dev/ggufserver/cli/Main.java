@@ -7,7 +7,7 @@ import picocli.CommandLine;
 
 /**
  * The {@code gguf-server} command. Exit codes: 0 after --help or --version, 1 when the server cannot start, 2 for
- * bad options or a bad model file (one line on stderr, never a stack trace). Once started it runs until SIGTERM or
+ * bad options, a bad model file or a port in use (one line on stderr, never a stack trace). Once started it runs until SIGTERM or
  * Ctrl-C, then lets running requests finish (--shutdown-timeout), stops its engine process and exits with 0.
  */
 public final class Main {

@@ -19,6 +19,12 @@ final class ModelOptions {
             description = "Expected SHA-256 of a downloaded model (Hugging Face publishes its own otherwise).")
     String sha256;
 
+    @Option(names = "--max-model-bytes", paramLabel = "BYTES",
+            defaultValue = "${env:GGUF_SERVER_MAX_MODEL_BYTES:-" + Downloader.DEFAULT_MAX_BYTES + "}",
+            description = "Largest model a download may write, whatever the host announces "
+                    + "(default: ${DEFAULT-VALUE}, 1 TiB).")
+    long maxModelBytes;
+
     ModelStore store() {
         return new ModelStore(modelsDir);
     }
@@ -38,8 +44,11 @@ final class ModelOptions {
         if (sha256 != null && !sha256.matches("[0-9a-fA-F]{64}")) {
             throw new IllegalArgumentException("--model-sha256 must be 64 hexadecimal digits");
         }
+        if (maxModelBytes < 1) {
+            throw new IllegalArgumentException("--max-model-bytes must be at least 1, not " + maxModelBytes);
+        }
         Downloader downloader = new Downloader(Downloader.Settings.defaults(System.getenv("HF_TOKEN"),
-                Version.current()));
+                Version.current()).withMaxBytes(maxModelBytes));
         return store().resolve(reference, downloader, sha256 == null ? null : sha256.toLowerCase(Locale.ROOT),
                 TerminalProgress.onStderr());
     }

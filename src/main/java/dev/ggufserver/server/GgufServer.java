@@ -13,6 +13,7 @@ import dev.ggufserver.models.ModelValidator;
 import dev.ggufserver.template.ChatTemplate;
 import io.javalin.Javalin;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -61,6 +62,11 @@ public final class GgufServer implements AutoCloseable {
         try {
             app.start();
         } catch (RuntimeException e) {
+            if (causedBy(e, BindException.class) && config.port() != 0) {
+                // the usual first-run trouble, and the user's to fix: one line, the option to change
+                throw new StartupException(StartupException.USAGE, "port " + config.port() + " on "
+                        + config.host() + " is already in use; choose another with --port (0 picks a free one)");
+            }
             throw new StartupException(StartupException.FAILURE, "cannot listen on " + config.host() + ":"
                     + config.port() + ": " + rootMessage(e));
         }
@@ -180,6 +186,15 @@ public final class GgufServer implements AutoCloseable {
                     + e.getMessage());
         }
         return gguf;
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String rootMessage(Throwable e) {

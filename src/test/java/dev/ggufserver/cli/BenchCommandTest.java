@@ -7,12 +7,16 @@ import dev.ggufserver.support.RealServers;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The benchmark runs against a real server and reports what it measured (numbers are not asserted). */
+/** The benchmark runs against a real server and reports what it measured, checked against the server's metrics. */
 class BenchCommandTest {
     /** Runs the benchmark and returns its report; it must exit 0 (no errors). */
     private static String bench(String... args) {
@@ -31,22 +35,93 @@ class BenchCommandTest {
     }
 
     private static long generatedTokens(String url) {
-        Matcher m = Pattern.compile("(?m)^gguf_tokens_generated_total (\\S+)$")
+        return (long) metric(url, "gguf_tokens_generated_total");
+    }
+
+    private static double metric(String url, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$")
                 .matcher(new Http(url).get("/metrics").body());
-        assertThat(m.find()).isTrue();
-        return (long) Double.parseDouble(m.group(1));
+        return m.find() ? Double.parseDouble(m.group(1)) : 0; // a counter appears with its first increment
+    }
+
+    private static final String NUMBER = "\\s+([0-9.]+|NaN)";
+
+    /** One server's part of the report, its numbers parsed. */
+    private record Section(String url, int requests, int promptTokens, int generated, double firstTokenP50,
+                           double firstTokenP95, double decodeP50, double decodeP5, double aggregate,
+                           double promptP50, double wholeP50, double wholeP95, double followUpP50, double firstTurnP50,
+                           int errors) {
+    }
+
+    private static final Pattern SECTION = Pattern.compile(
+            "(?m)^(\\S+)  concurrency 2  requests (\\d+)  prompt (\\d+) tokens  generated (\\d+) tokens each\\n"
+                    + "  time to first token\\s+p50" + NUMBER + " ms\\s+p95" + NUMBER + " ms\\n"
+                    + "  decode per stream\\s+p50" + NUMBER + " tok/s p5" + NUMBER + " tok/s\\n"
+                    + "  aggregate" + NUMBER + " tok/s\\n"
+                    + "  prompt processing\\s+p50" + NUMBER + " tok/s\\n"
+                    + "  whole request\\s+p50" + NUMBER + " ms\\s+p95" + NUMBER + " ms\\n"
+                    + "  follow-up turn: time to first token p50 ([0-9.]+|NaN) ms \\(first turn ([0-9.]+|NaN) ms\\)\\n"
+                    + "  errors (\\d+)$");
+
+    private static List<Section> sections(String report) {
+        List<Section> sections = new ArrayList<>();
+        Matcher m = SECTION.matcher(report);
+        while (m.find()) {
+            double[] n = new double[10];
+            for (int i = 0; i < n.length; i++) {
+                n[i] = Double.parseDouble(m.group(5 + i));
+            }
+            sections.add(new Section(m.group(1), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)),
+                    Integer.parseInt(m.group(4)), n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], n[9],
+                    Integer.parseInt(m.group(15))));
+        }
+        return sections;
+    }
+
+    private static Map<String, Double> ratios(String report) {
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        Matcher m = Pattern.compile("(?m)^  (\\S.*?)\\s+([0-9.]+|NaN)$")
+                .matcher(report.substring(report.indexOf("\nratio ")));
+        while (m.find()) {
+            ratios.put(m.group(1), Double.parseDouble(m.group(2)));
+        }
+        return ratios;
     }
 
     @Test
     void measuresAndComparesTwoServers() {
         String url = RealServers.url();
+        long tokensBefore = generatedTokens(url);
+        double completionsBefore = metric(url, "gguf_completions_total{finish_reason=\"length\"}");
+
         String report = bench("--url", url, "--compare", url, "--concurrency", "2", "--requests", "4",
                 "--prompt-tokens", "64", "--max-tokens", "32", "--follow-up");
 
-        assertThat(report).contains("concurrency 2  requests 4").contains("generated 32 tokens each")
-                .contains("time to first token").contains("decode per stream").contains("aggregate")
-                .contains("prompt processing").contains("follow-up turn").contains("errors 0")
-                .contains("ratio " + url + " / " + url).contains("aggregate tokens/s");
+        List<Section> sections = sections(report);
+        assertThat(sections).as(report).hasSize(2);
+        for (Section s : sections) {
+            assertThat(s.url()).isEqualTo(url);
+            assertThat(s.requests()).isEqualTo(4);
+            assertThat(s.generated()).as("completion tokens the server reported").isEqualTo(32);
+            assertThat(s.promptTokens()).as("prompt tokens the server reported").isGreaterThanOrEqualTo(64);
+            assertThat(s.errors()).isZero();
+            assertThat(List.of(s.firstTokenP50(), s.decodeP5(), s.aggregate(), s.promptP50(), s.wholeP50(),
+                    s.followUpP50())).as(report).allSatisfy(v -> assertThat(v).isFinite().isPositive());
+            assertThat(s.firstTokenP95()).isGreaterThanOrEqualTo(s.firstTokenP50());
+            assertThat(s.decodeP50()).isGreaterThanOrEqualTo(s.decodeP5());
+            assertThat(s.wholeP95()).isGreaterThanOrEqualTo(s.wholeP50());
+            assertThat(s.wholeP50()).as("a whole answer takes longer than its first token")
+                    .isGreaterThan(s.firstTokenP50());
+            assertThat(s.firstTurnP50()).isEqualTo(s.firstTokenP50());
+        }
+        // both servers were driven: (1 warm-up + 4 measured) requests each, every one with a follow-up turn
+        assertThat(metric(url, "gguf_completions_total{finish_reason=\"length\"}") - completionsBefore)
+                .isEqualTo(2 * (1 + 4) * 2);
+        assertThat(generatedTokens(url) - tokensBefore).isEqualTo(2 * (1 + 4) * 2 * 32);
+        assertThat(report).contains("\nratio " + url + " / " + url + "\n");
+        assertThat(ratios(report)).containsOnlyKeys("decode tokens/s per stream (p50)", "aggregate tokens/s",
+                "prompt tokens/s (p50)", "time to first token (p50)", "whole request (p50)")
+                .allSatisfy((what, ratio) -> assertThat(ratio).as(what).isFinite().isPositive());
     }
 
     @Test

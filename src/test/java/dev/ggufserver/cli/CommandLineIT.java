@@ -9,6 +9,8 @@ import dev.ggufserver.testmodel.TinyModel;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +80,8 @@ class CommandLineIT {
                 "--parallel=abc --model=x.gguf", "--parallel",
                 "--model=" + dir.resolve("missing.gguf"), "model file not found",
                 "--model=" + dir, "not a file",
-                "--model=" + notGguf, "invalid model file");
+                "--model=" + notGguf, "invalid model file",
+                "--max-model-bytes=0 --model=" + notGguf, "--max-model-bytes must be at least 1");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             Result r = run(c.getKey().split(" "));
             assertThat(r.exitCode()).as(c.getKey()).isEqualTo(2);
@@ -123,8 +126,37 @@ class CommandLineIT {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.stderr().strip()).startsWith("gguf-server: cannot download http://127.0.0.1:9/bartowski/")
                 .contains("DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf").contains("refused")
-                .contains("--model PATH").doesNotContain("Exception");
+                .contains("--model PATH").doesNotContain("Exception").doesNotContain("\n")
+                // what a new user behind a firewall needs: the size, a mirror, and where the file must go
+                .contains("(1.12 GB)").contains("HF_ENDPOINT")
+                .contains("save it as " + dir.resolve("empty").resolve("DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf")
+                        + ", where the same command finds it");
         assertThat(dir.resolve("empty").resolve("DeepSeek-R1-Distill-Qwen-1.5B-Q4_K_M.gguf")).doesNotExist();
+    }
+
+    @Test
+    void aPortInUseIsOneLineWithAPortHintAndExitCodeTwo() throws Exception {
+        Path model = TinyModel.write(dir);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Result r = run("--model", model.toString(), "--port", String.valueOf(port));
+
+            assertThat(r.exitCode()).isEqualTo(2);
+            assertThat(r.stderr().strip()).isEqualTo("gguf-server: port " + port + " on 127.0.0.1 is already in use; "
+                    + "choose another with --port (0 picks a free one)");
+        }
+    }
+
+    @Test
+    void aHuggingFaceReferenceWithDotSegmentsIsRefusedWithExitCodeTwo() throws Exception {
+        for (String ref : List.of("hf:../../x/y.gguf", "hf:o/r/y.gguf@../../../../x")) {
+            Result r = run(Map.of("HF_ENDPOINT", "http://127.0.0.1:9/mirror/prefix"), "pull", ref, "--models-dir",
+                    dir.resolve("m").toString());
+
+            assertThat(r.exitCode()).as(ref).isEqualTo(2);
+            assertThat(r.stderr().strip()).as(ref).isEqualTo("gguf-server: '" + ref + "' is not a valid Hugging Face "
+                    + "reference: owner, repository, file path and revision may not contain '..' as a part");
+        }
     }
 
     @Test
