@@ -132,6 +132,8 @@ final class CompletionResponder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failStream(sse, e, promptParam);
+        } finally {
+            connection.stopProbing();
         }
     }
 
@@ -222,6 +224,8 @@ final class CompletionResponder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiException.serverError("the server is shutting down");
+        } finally {
+            connection.stopProbing();
         }
         if (response[0] == null) {
             return; // the client left; nobody reads an answer
