@@ -104,6 +104,13 @@ public final class HttpServer {
                             }
                         }
                     }
+
+                    @Override
+                    public void lifeCycleStopping(LifeCycle event) {
+                        // leaving the limit would reset every connection to the long idle timeout, undoing the
+                        // short one the graceful stop gives idle connections, and the stop would wait for them
+                        limit.setEndPointIdleTimeout(0);
+                    }
                 });
             });
 
@@ -204,7 +211,7 @@ public final class HttpServer {
         return new Connection.Listener() {
             @Override
             public void onOpened(Connection connection) {
-                if (!connector.isAccepting()) {
+                if (!connector.isAccepting() && !connector.isShutdown()) {
                     connection.getEndPoint().setIdleTimeout(idleMillis);
                 }
             }

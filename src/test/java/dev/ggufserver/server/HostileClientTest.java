@@ -392,6 +392,21 @@ class HostileClientTest {
     }
 
     @Test
+    void aServerAtItsConnectionLimitStillStopsAtOnce() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            TestServer server = TestServer.serving(engine(), limits(Duration.ofSeconds(30), 2));
+            try (Socket silent = new Socket("127.0.0.1", port(server))) {
+                assertThat(send(server, "GET", "/health", null).status()).isEqualTo(200); // a keep-alive connection
+                Await.until("the limit to engage", Duration.ofSeconds(10), () -> !server.accepting());
+                long start = System.nanoTime();
+                server.close(); // the silent socket is closed first; leaving the limit must not delay the rest
+                assertThat(System.nanoTime() - start).as("round %d", round)
+                        .isLessThan(TimeUnit.SECONDS.toNanos(3));
+            }
+        }
+    }
+
+    @Test
     void aPreflightFromAnAllowedOriginAllowsTheHeadersItAsksFor() throws Exception {
         HttpOptions options = HttpOptions.defaults().withCorsOrigins(List.of("https://app.example"));
         try (TestServer server = TestServer.serving(engine(), options)) {
