@@ -12,9 +12,9 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.json.JavalinJackson;
 import io.javalin.http.HandlerType;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import org.eclipse.jetty.http.HttpHeader;
+import java.util.Set;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -23,6 +23,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.component.LifeCycle;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,15 @@ public final class HttpServer {
     private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
     private static final long RESPONSE_COMPLETION_MILLIS = 5_000;
     private static final long IDLE_CONNECTION_CLOSE_MILLIS = 50;
+    /** Threads beyond one per connection: acceptor, selectors, reserved threads, the odd async callback. */
+    static final int THREAD_HEADROOM = 32;
+    /** At --max-connections, connections with nothing to do are closed after this long (or the idle timeout). */
+    static final long IDLE_AT_LIMIT_MILLIS = 2_000;
+    private static final int SESSION_MAX_IDLE_SECONDS = 60;
+    /** Set on a context once its response is an OpenAI error, so nothing renders a second one. */
+    private static final String OPENAI_ERROR = "gguf.openai-error";
+    private static final String CHAT_PATH = "/v1/chat/completions";
+    private static final String COMPLETIONS_PATH = "/v1/completions";
 
     /** Where the HTTP side listens, and how it is protected. */
     public record Settings(String host, int port, HttpOptions options) {
@@ -47,6 +57,9 @@ public final class HttpServer {
         ModelsHandler models = new ModelsHandler(host);
         ApiKeyAuth auth = new ApiKeyAuth(options.apiKeys());
         CorsPolicy cors = new CorsPolicy(options.corsOrigins());
+        RequestChecks checks = new RequestChecks(settings.host(), options.maxBodyBytes(),
+                Set.of(CHAT_PATH, COMPLETIONS_PATH));
+        long idleAtLimit = Math.min(IDLE_AT_LIMIT_MILLIS, options.idleTimeout().toMillis());
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.jsonMapper(new JavalinJackson(mapper, false));
@@ -54,6 +67,14 @@ public final class HttpServer {
             config.http.prefer405over404 = true;
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
+            // every connection may hold a thread (a request reading its body or waiting in the queue); more threads
+            // than connections leave one for /health whatever the clients do. Queued requests hold connections too,
+            // so --max-queue needs no threads of its own
+            config.jetty.threadPool = threadPool(options.maxConnections());
+            // nothing uses sessions; HttpGuard keeps away the WebSocket upgrades that created them, and should one
+            // still appear it expires instead of living forever (Jetty's default). Jetty cannot drop the handler
+            config.jetty.modifyServletContextHandler(context -> context.getSessionHandler()
+                    .setMaxInactiveInterval(SESSION_MAX_IDLE_SECONDS));
             config.jetty.modifyHttpConfiguration(http -> {
                 http.setRequestHeaderSize(options.maxHeaderBytes());
                 http.setSendServerVersion(false);
@@ -65,9 +86,13 @@ public final class HttpServer {
                 // stream, a JSON body Javalin writes after the handler)
                 GracefulHandler graceful = new GracefulHandler();
                 graceful.setShutdownIdleTimeout(IDLE_CONNECTION_CLOSE_MILLIS); // idle keep-alive connections
+                graceful.setHandler(new HttpGuard()); // Javalin's context goes inside it
                 server.setHandler(graceful);
                 server.setStopTimeout(RESPONSE_COMPLETION_MILLIS);
-                server.addBean(new NetworkConnectionLimit(options.maxConnections(), server));
+                NetworkConnectionLimit limit = new NetworkConnectionLimit(options.maxConnections(), server);
+                // at the limit, sockets that send nothing (idle keep-alives, or an attacker's) make room soon
+                limit.setEndPointIdleTimeout(idleAtLimit);
+                server.addBean(limit);
                 server.setErrorHandler(HttpServer::jettyError); // errors Jetty answers before Javalin sees them
                 server.addEventListener(new LifeCycle.Listener() {
                     @Override
@@ -75,14 +100,23 @@ public final class HttpServer {
                         for (Connector connector : server.getConnectors()) {
                             if (connector instanceof AbstractConnector c) {
                                 c.setIdleTimeout(options.idleTimeout().toMillis()); // slow or silent clients
+                                c.addBean(shortIdleWhileLimited(c, idleAtLimit));
                             }
                         }
+                    }
+
+                    @Override
+                    public void lifeCycleStopping(LifeCycle event) {
+                        // leaving the limit would reset every connection to the long idle timeout, undoing the
+                        // short one the graceful stop gives idle connections, and the stop would wait for them
+                        limit.setEndPointIdleTimeout(0);
                     }
                 });
             });
 
             config.routes.before(RequestIds::assign);
             config.routes.before(HttpServer::securityHeaders);
+            config.routes.before(checks::host);
             config.routes.before(cors::decorate);
             config.routes.before(ctx -> { // preflights are answered here, for any path, without a route of their own
                 if (ctx.method() == HandlerType.OPTIONS) {
@@ -90,7 +124,10 @@ public final class HttpServer {
                     ctx.skipRemainingHandlers();
                 }
             });
+            config.routes.before(cors::refuseForeign);
+            config.routes.before(checks::declaredSize);
             config.routes.before(auth::check);
+            config.routes.before(checks::json);
             config.routes.after(RequestIds::clear);
 
             config.routes.get("/health", models::health);
@@ -99,8 +136,8 @@ public final class HttpServer {
             config.routes.after(metrics::request);
             config.routes.get("/v1/models", models::list);
             config.routes.get("/v1/models/<id>", models::get);
-            config.routes.post("/v1/chat/completions", completions::chat);
-            config.routes.post("/v1/completions", completions::completion);
+            config.routes.post(CHAT_PATH, completions::chat);
+            config.routes.post(COMPLETIONS_PATH, completions::completion);
             ChatPage.register(config);
 
             mapErrors(config, mapper);
@@ -112,17 +149,44 @@ public final class HttpServer {
         config.routes.exception(HttpResponseException.class, (e, ctx) -> write(ctx, fromJavalin(e.getStatus(),
                 e.getMessage(), ctx)));
         config.routes.exception(Exception.class, (e, ctx) -> {
-            log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
-            write(ctx, ApiException.serverError("internal server error"));
+            if (causedBy(e, HttpGuard.BodyTooSlowException.class)) {
+                ctx.header("Connection", "close");
+                write(ctx, new ApiException(408, "invalid_request_error", "The request body arrived too slowly "
+                        + "(under " + HttpGuard.MIN_BODY_BYTES_PER_SECOND + " bytes per second)", null,
+                        "request_timeout", null));
+            } else if (causedBy(e, EofException.class)) {
+                // the client hung up mid-request: nobody is left to answer, and it is no error of ours
+                log.debug("Client left during {} {}: {}", ctx.method(), ctx.path(), e.toString());
+                ctx.attribute(OPENAI_ERROR, true);
+            } else {
+                log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
+                write(ctx, ApiException.serverError("internal server error"));
+            }
         });
-        // statuses Javalin sets without an exception (no route, wrong method) still get OpenAI's shape
-        for (int status : new int[]{404, 405}) {
+        // statuses Javalin sets without an exception of ours (no route, wrong method, a body read that timed out,
+        // a client abort) still get OpenAI's shape; a handler's own error body (/health's 503) stays
+        for (int status = 400; status < 600; status++) {
+            int code = status;
             config.routes.error(status, ctx -> {
-                if (!isOpenAiError(ctx)) {
-                    write(ctx, fromJavalin(status, null, ctx));
+                if (!isOpenAiError(ctx) && ctx.resultInputStream() == null) {
+                    write(ctx, fromJavalin(code, null, ctx));
                 }
             });
         }
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static ApiException tooLarge() {
+        return new ApiException(413, "invalid_request_error", "The request body is too large for this server", null,
+                "request_too_large", null);
     }
 
     /** Every response: no content sniffing, no framing, no referrer leaks. The page adds its CSP (ChatPage). */
@@ -130,6 +194,34 @@ public final class HttpServer {
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("X-Frame-Options", "DENY");
         ctx.header("Referrer-Policy", "no-referrer");
+    }
+
+    /** The same, for responses Jetty writes without Javalin. */
+    static void securityHeaders(Response response) {
+        response.getHeaders().put("X-Content-Type-Options", "nosniff");
+        response.getHeaders().put("X-Frame-Options", "DENY");
+        response.getHeaders().put("Referrer-Policy", "no-referrer");
+    }
+
+    /**
+     * Jetty shortens the idle timeout of the connections open when the limit engages; one whose endpoint is set up
+     * a moment later (the connection that reached the limit) would keep the long one, so it is shortened here.
+     */
+    private static Connection.Listener shortIdleWhileLimited(AbstractConnector connector, long idleMillis) {
+        return new Connection.Listener() {
+            @Override
+            public void onOpened(Connection connection) {
+                if (!connector.isAccepting() && !connector.isShutdown()) {
+                    connection.getEndPoint().setIdleTimeout(idleMillis);
+                }
+            }
+        };
+    }
+
+    private static QueuedThreadPool threadPool(int maxConnections) {
+        QueuedThreadPool pool = new QueuedThreadPool(maxConnections + THREAD_HEADROOM, 8, 60_000);
+        pool.setName("JettyServerThreadPool");
+        return pool;
     }
 
     /** Jetty's own errors (headers too large, a malformed request line) in OpenAI's shape, not an HTML page. */
@@ -141,10 +233,9 @@ public final class HttpServer {
             case 408 -> "The request took too long to arrive";
             default -> "The request could not be read (HTTP " + status + ")";
         };
-        String json = "{\"error\":{\"message\":\"" + message + "\",\"type\":\"invalid_request_error\","
-                + "\"param\":null,\"code\":\"http_" + status + "\"}}";
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        response.write(true, ByteBuffer.wrap(json.getBytes(StandardCharsets.UTF_8)), callback);
+        securityHeaders(response);
+        HttpGuard.writeError(response, callback, new ApiException(status, status >= 500 ? "server_error"
+                : "invalid_request_error", message, null, "http_" + status, null));
         return true;
     }
 
@@ -155,22 +246,23 @@ public final class HttpServer {
                     "not_found", null);
             case 405 -> new ApiException(405, "invalid_request_error", "Method not allowed (" + route + ")", null,
                     "method_not_allowed", null);
-            case 413 -> new ApiException(413, "invalid_request_error",
-                    "The request body is too large for this server", null, "request_too_large", null);
+            case 408 -> new ApiException(408, "invalid_request_error", "The request took too long to arrive", null,
+                    "request_timeout", null);
+            case 413 -> tooLarge();
             default -> new ApiException(status, status >= 500 ? "server_error" : "invalid_request_error",
                     message == null || message.isBlank() ? "HTTP " + status : message, null, null, null);
         };
     }
 
     private static boolean isOpenAiError(Context ctx) {
-        String result = ctx.result();
-        return result != null && result.startsWith("{\"error\"");
+        return ctx.attribute(OPENAI_ERROR) != null;
     }
 
     private static void write(Context ctx, ApiException e) {
         if (e.retryAfterSeconds() != null) {
             ctx.header("Retry-After", String.valueOf(e.retryAfterSeconds()));
         }
+        ctx.attribute(OPENAI_ERROR, true);
         ctx.status(e.status()).json(e.body());
     }
 }

@@ -30,7 +30,7 @@ final class RequestIds {
         MDC.remove("requestId");
     }
 
-    private static String newId() {
+    static String newId() {
         byte[] bytes = new byte[8];
         RANDOM.nextBytes(bytes);
         return HexFormat.of().formatHex(bytes);

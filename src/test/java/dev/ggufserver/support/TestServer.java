@@ -96,6 +96,15 @@ public final class TestServer implements AutoCloseable {
                 .isAccepting();
     }
 
+    /** Jetty itself, for what only it can tell (its thread pool, its handlers). */
+    public org.eclipse.jetty.server.Server jetty() {
+        return app.jettyServer().server();
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
     public ModelHost host() {
         return host;
     }

@@ -135,6 +135,8 @@ final class CompletionResponder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             failStream(sse, e, promptParam);
+        } finally {
+            connection.stopProbing();
         }
     }
 
@@ -225,6 +227,8 @@ final class CompletionResponder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ApiException.serverError("the server is shutting down");
+        } finally {
+            connection.stopProbing();
         }
         if (response[0] == null) {
             return; // the client left; nobody reads an answer
