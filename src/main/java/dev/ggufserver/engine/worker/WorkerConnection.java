@@ -93,6 +93,7 @@ final class WorkerConnection {
     /** When the worker last said anything (System.nanoTime): the heartbeat's evidence. */
     private volatile long lastHeard = System.nanoTime();
     private final AtomicLong pings = new AtomicLong();
+    private final AtomicLong unclaimed = new AtomicLong();
 
     private WorkerConnection(Process process, Path directory, DeathListener deathListener) {
         this.process = process;
@@ -325,7 +326,15 @@ final class WorkerConnection {
         BlockingQueue<Event> queue = pending.get(id);
         if (queue != null) {
             queue.add(event);
+        } else if (unclaimed.incrementAndGet() == 1) {
+            // every request waits for its last frame: one that nobody reads means a slot was given back early
+            log.warn("Engine process {} answered request {}, which no one waits for", process.pid(), id);
         }
+    }
+
+    /** Frames for requests that no one waited for any more: always 0 unless a slot was handed back too early. */
+    long unclaimedFrames() {
+        return unclaimed.get();
     }
 
     /** Marks the worker gone: every waiting request learns it, and the supervisor is told once. */

@@ -145,6 +145,12 @@ public final class WorkerEngine implements Engine {
         return restarts.get();
     }
 
+    /** Frames the current worker sent for requests no one waited for (0 unless a slot was handed back early). */
+    long unclaimedFrames() {
+        WorkerConnection c = current;
+        return c == null ? 0 : c.unclaimedFrames();
+    }
+
     /** The worker's process id, while one runs. */
     public OptionalLong workerPid() {
         WorkerConnection c = current;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggufserver.engine.EngineStatus;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.server.GgufServer;
 import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.support.Await;
@@ -263,5 +265,52 @@ class WorkerEngineTest {
 
     private static void signal(String name, long pid) throws Exception {
         assertThat(new ProcessBuilder("kill", "-" + name, String.valueOf(pid)).start().waitFor()).isZero();
+    }
+
+    private static final GenerationRequest ENDLESS = new GenerationRequest("<｜User｜>loop<｜Assistant｜><think>\n",
+            25_000, Sampling.greedy());
+
+    /** Runs an endless generation whose caller leaves after a few pieces, the way {@code leave} says. */
+    private static Throwable leaveMidGeneration(java.util.function.Consumer<Thread> leave, boolean throwInListener)
+            throws Exception {
+        java.util.concurrent.CountDownLatch going = new java.util.concurrent.CountDownLatch(1);
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            java.util.concurrent.atomic.AtomicInteger pieces = new java.util.concurrent.atomic.AtomicInteger();
+            try {
+                engine().generate(ENDLESS, (text, tokens) -> {
+                    if (pieces.incrementAndGet() == 5) {
+                        going.countDown();
+                        if (throwInListener) {
+                            throw new IllegalStateException("the listener failed");
+                        }
+                    }
+                    return true;
+                });
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        caller.start();
+        assertThat(going.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        leave.accept(caller);
+        caller.join(30_000);
+        assertThat(caller.isAlive()).isFalse();
+        return outcome.get();
+    }
+
+    @Test
+    void aCallerThatLeavesMidGenerationHandsBackItsSlotOnlyAfterTheWorkerLetGo() throws Exception {
+        long before = engine().unclaimedFrames();
+
+        Throwable interrupted = leaveMidGeneration(Thread::interrupt, false);
+        assertThat(interrupted).hasMessageContaining("interrupted");
+        assertServesAgain(); // time for frames of a generation that went on to arrive
+
+        Throwable failed = leaveMidGeneration(t -> { }, true);
+        assertThat(failed).hasMessageContaining("the listener failed");
+        assertServesAgain();
+
+        assertThat(engine().unclaimedFrames()).as("frames of a request whose caller had left").isEqualTo(before);
     }
 }
