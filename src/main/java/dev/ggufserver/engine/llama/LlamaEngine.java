@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code cancel()} is only safe from the iterating thread, and an iterator that is neither drained nor
  *       cancelled keeps its slot busy, so {@link #generate} always does one or the other;</li>
  *   <li>prompts are tokenized with BOS added and special tokens parsed; {@code encode()} adds no BOS; a prompt
- *       given as {@code ["", ids…]} is the same prompt, tokenized once ({@link TokenPrompt});</li>
+ *       given as {@code ["", ids…]} is the same prompt, tokenized once ({@link RawParameters});</li>
  *   <li>NaN or out-of-range numbers in the request JSON abort the JVM, so only validated values get here.</li>
  * </ul>
  */
@@ -63,7 +63,7 @@ public final class LlamaEngine implements Engine {
      * @throws EngineException when llama.cpp cannot load the file
      */
     public static LlamaEngine load(Settings settings, ModelInfo info, Vocabulary vocabulary) throws EngineException {
-        TokenPrompt.verify(); // a binding we cannot drive is a load failure, not a crash at the first request
+        RawParameters.verify(); // a binding we cannot drive is a load failure, not a crash at the first request
         Path nativeDirectory = usePrivateNativeDirectory();
         ModelParameters parameters = new ModelParameters()
                 .setModel(settings.modelFile().toString())
@@ -191,7 +191,7 @@ public final class LlamaEngine implements Engine {
         int promptTokens = promptIds.length + (vocabulary.addsBos() ? 1 : 0);
         int maxTokens = request.budget(promptTokens, info.contextPerRequest());
         InferenceParameters parameters = toParameters(request, maxTokens);
-        TokenPrompt.set(parameters, promptIds);
+        RawParameters.setPromptTokens(parameters, promptIds);
         try {
             return new Generation(model.generate(parameters).iterator(), promptTokens, maxTokens);
         } catch (RuntimeException e) {
@@ -265,7 +265,7 @@ public final class LlamaEngine implements Engine {
     }
 
     private static InferenceParameters toParameters(GenerationRequest request, int maxTokens) {
-        // the prompt goes as token ids (TokenPrompt): escaping its text into the parameters would be wasted
+        // the prompt goes as token ids (RawParameters): escaping its text into the parameters would be wasted
         InferenceParameters p = new InferenceParameters("")
                 .setNPredict(maxTokens)
                 .setCachePrompt(true);

@@ -1,0 +1,54 @@
+package dev.ggufserver.engine.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ggufserver.engine.ContentSpan;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.engine.Sampling;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WorkerProtocolTest {
+
+    private static GenerationRequest roundTrip(GenerationRequest request) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        WorkerProtocol.writeRequest(new DataOutputStream(bytes), request);
+        return WorkerProtocol.readRequest(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    }
+
+    @Test
+    void aRequestArrivesAsItWasSentWithEveryField() throws IOException {
+        String prompt = "<｜User｜>hi 👋 \\u0000 \"quoted\"<｜Assistant｜>";
+        GenerationRequest full = new GenerationRequest(prompt, List.of(new ContentSpan(9, 20)), 77,
+                new Sampling(0.5, 0.9, 40, 0.05, -5L, 0.1, -0.2, 1.1, true, Map.of(3, -100f, 7, 2.5f)));
+        GenerationRequest bare = new GenerationRequest("x", GenerationRequest.UNTIL_CONTEXT_IS_FULL,
+                Sampling.defaults());
+
+        assertThat(roundTrip(full)).isEqualTo(full);
+        assertThat(roundTrip(bare)).isEqualTo(bare);
+    }
+
+    @Test
+    void aMalformedRequestIsAnIoErrorNotACrash() {
+        byte[] json = "{\"prompt\":\"x\",\"contentSpans\":[{\"start\":5,\"end\":9}],\"maxTokens\":1}"
+                .getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(json.length);
+            out.write(json);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+
+        assertThatThrownBy(() -> WorkerProtocol.readRequest(new DataInputStream(
+                new ByteArrayInputStream(bytes.toByteArray())))).isInstanceOf(IOException.class);
+    }
+}
