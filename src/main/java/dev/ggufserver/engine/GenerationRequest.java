@@ -11,8 +11,10 @@ import java.util.List;
  *                     text there is plain text (empty for a raw prompt, whose special-token text is special)
  * @param maxTokens    tokens to generate at most, at least 1; {@link #UNTIL_CONTEXT_IS_FULL} when the client set no
  *                     limit. Never more than the context leaves after the prompt (see {@link #budget}).
+ * @param constraint   a grammar the output follows, or null
  */
-public record GenerationRequest(String prompt, List<ContentSpan> contentSpans, int maxTokens, Sampling sampling) {
+public record GenerationRequest(String prompt, List<ContentSpan> contentSpans, int maxTokens, Sampling sampling,
+                                Constraint constraint) {
     /** No limit but the context. */
     public static final int UNTIL_CONTEXT_IS_FULL = Integer.MAX_VALUE;
 
@@ -28,11 +30,19 @@ public record GenerationRequest(String prompt, List<ContentSpan> contentSpans, i
             }
             end = span.end();
         }
+        if (constraint != null && sampling.ignoreEos()) { // llama.cpp b4916 aborts on this combination
+            throw new IllegalArgumentException("a constraint cannot be combined with ignore_eos");
+        }
     }
 
-    /** A prompt whose special-token text is all special: a raw text completion. */
+    /** Without a constraint. */
+    public GenerationRequest(String prompt, List<ContentSpan> contentSpans, int maxTokens, Sampling sampling) {
+        this(prompt, contentSpans, maxTokens, sampling, null);
+    }
+
+    /** A prompt whose special-token text is all special (a raw text completion), without a constraint. */
     public GenerationRequest(String prompt, int maxTokens, Sampling sampling) {
-        this(prompt, List.of(), maxTokens, sampling);
+        this(prompt, List.of(), maxTokens, sampling, null);
     }
 
     /**

@@ -5,6 +5,7 @@ import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
+import dev.ggufserver.engine.Constraint;
 import dev.ggufserver.engine.Engine;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.FinishReason;
@@ -16,6 +17,8 @@ import dev.ggufserver.engine.Sampling;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -192,6 +195,9 @@ public final class LlamaEngine implements Engine {
         int maxTokens = request.budget(promptTokens, info.contextPerRequest());
         InferenceParameters parameters = toParameters(request, maxTokens);
         RawParameters.setPromptTokens(parameters, promptIds);
+        if (request.constraint() != null) {
+            constrain(parameters, request.constraint());
+        }
         try {
             return new Generation(model.generate(parameters).iterator(), promptTokens, maxTokens);
         } catch (RuntimeException e) {
@@ -300,6 +306,27 @@ public final class LlamaEngine implements Engine {
         p.setIgnoreEos(s.ignoreEos());
         return p;
     }
+
+    /**
+     * The grammar, and for a lazy one its triggers: llama.cpp b4916 reads {@code grammar}, {@code grammar_lazy},
+     * {@code grammar_triggers} ({@code {"type":1,"value":word}}, 1 = a word) and {@code preserved_tokens} from the
+     * request; a trigger word that is one token must be a preserved token, so each one is.
+     */
+    private static void constrain(InferenceParameters parameters, Constraint constraint) {
+        RawParameters.put(parameters, "grammar", constraint.grammar());
+        if (constraint.lazy()) {
+            RawParameters.put(parameters, "grammar_lazy", true);
+            List<Map<String, Object>> triggers = new ArrayList<>();
+            for (String word : constraint.triggerWords()) {
+                triggers.add(Map.of("type", TRIGGER_TYPE_WORD, "value", word));
+            }
+            RawParameters.put(parameters, "grammar_triggers", triggers);
+            RawParameters.put(parameters, "preserved_tokens", constraint.triggerWords());
+        }
+    }
+
+    /** llama.cpp's COMMON_GRAMMAR_TRIGGER_TYPE_WORD. */
+    private static final int TRIGGER_TYPE_WORD = 1;
 
     /** llama.cpp seeds are 32 bits and 0xFFFFFFFF means "random": fold a 64-bit seed into the other values. */
     static int nativeSeed(long seed) {
