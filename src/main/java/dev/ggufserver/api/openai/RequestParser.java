@@ -21,6 +21,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads request bodies: strict UTF-8, then JSON, then Jackson binding into the request records of
@@ -28,10 +29,17 @@ import java.util.List;
  * a 400 whose {@code param} is the field's JSON path ({@code messages[2].content}).
  */
 public final class RequestParser {
+    /** Binding errors worded as before the records existed, by path with indexes as {@code [*]}. */
+    private static final Map<String, String> WORDS = Map.of(
+            "messages", "must be a non-empty array",
+            "messages[*].role", "is required and must be a string");
+
+    private final ObjectMapper mapper;
     private final ObjectMapper binder;
     private final RequestValidator validator;
 
     public RequestParser(ObjectMapper mapper, int maxMessages, int maxPromptChars) {
+        this.mapper = mapper;
         this.binder = strictCopy(mapper);
         this.validator = new RequestValidator(maxMessages, maxPromptChars);
     }
@@ -81,7 +89,8 @@ public final class RequestParser {
             throw new IllegalStateException("request records are misdeclared", e);
         } catch (JsonMappingException e) {
             String param = path(e);
-            throw ApiException.invalid(param, param + " " + mustBe(e));
+            String words = param == null ? null : WORDS.get(param.replaceAll("\\[\\d+]", "[*]"));
+            throw ApiException.invalid(param, param + " " + (words != null ? words : mustBe(e)));
         } catch (JacksonException e) {
             throw ApiException.invalid(null, "the request body is not valid JSON: " + e.getOriginalMessage());
         }
@@ -119,7 +128,7 @@ public final class RequestParser {
     private JsonNode parseObject(byte[] body) {
         JsonNode root;
         try {
-            root = binder.readTree(strictUtf8(body));
+            root = mapper.readTree(strictUtf8(body));
         } catch (JacksonException e) {
             throw ApiException.invalid(null, "the request body is not valid JSON: " + e.getOriginalMessage());
         }

@@ -109,9 +109,11 @@ class ChatCompletionRequestTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "\"messages\":\"hi\"                                       | messages          | messages must be an array",
+        "\"messages\":\"hi\"                                       | messages          | messages must be a non-empty array",
+        "\"messages\":{}                                         | messages          | messages must be a non-empty array",
         "\"messages\":[5]                                          | messages[0]       | messages[0] must be an object",
-        "\"messages\":[{\"role\":5,\"content\":\"x\"}]             | messages[0].role  | messages[0].role must be a string",
+        "\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":5,\"content\":\"x\"}] | messages[1].role | messages[1].role is required and must be a string",
+        "\"messages\":[{\"role\":[],\"content\":\"x\"}]            | messages[0].role  | messages[0].role is required and must be a string",
         "\"messages\":[{\"role\":\"user\",\"content\":42}]         | messages[0].content | messages[0].content must be a string or an array of content parts",
         "\"messages\":[{\"role\":\"user\",\"content\":[5]}]        | messages[0].content[0] | messages[0].content[0] must be an object with a type",
         "\"messages\":[{\"role\":\"user\",\"content\":\"x\",\"tool_calls\":5}] | messages[0].tool_calls | messages[0].tool_calls must be an array",
@@ -119,6 +121,14 @@ class ChatCompletionRequestTest {
         "\"model\":5                                               | model             | model must be a string",
         "\"stream\":\"true\"                                       | stream            | stream must be true or false",
         "\"stream\":1                                              | stream            | stream must be true or false",
+        "\"stream\":[]                                             | stream            | stream must be true or false",
+        "\"stream\":{}                                             | stream            | stream must be true or false",
+        "\"stream\":\"\"                                           | stream            | stream must be true or false",
+        "\"stream\":1.5                                            | stream            | stream must be true or false",
+        "\"model\":true                                            | model             | model must be a string",
+        "\"model\":1.5                                             | model             | model must be a string",
+        "\"model\":[\"m\"]                                         | model             | model must be a string",
+        "\"model\":{}                                              | model             | model must be a string",
         "\"ignore_eos\":1                                          | ignore_eos        | ignore_eos must be true or false",
         "\"stream\":true,\"stream_options\":5                      | stream_options    | stream_options must be an object",
         "\"stream\":true,\"stream_options\":{\"include_usage\":1}  | stream_options.include_usage | stream_options.include_usage must be true or false",
