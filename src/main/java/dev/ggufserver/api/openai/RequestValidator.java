@@ -1,0 +1,270 @@
+package dev.ggufserver.api.openai;
+
+import static dev.ggufserver.api.openai.NumberChecks.absent;
+import static dev.ggufserver.api.openai.NumberChecks.integer;
+import static dev.ggufserver.api.openai.NumberChecks.longInteger;
+import static dev.ggufserver.api.openai.NumberChecks.number;
+import static dev.ggufserver.api.openai.NumberChecks.positiveNumber;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ggufserver.api.openai.RequestParser.ChatRequest;
+import dev.ggufserver.api.openai.RequestParser.Common;
+import dev.ggufserver.api.openai.request.ChatCompletionRequest;
+import dev.ggufserver.api.openai.request.ChatMessage;
+import dev.ggufserver.api.openai.request.CompletionRequest;
+import dev.ggufserver.api.openai.request.MessageContent;
+import dev.ggufserver.api.openai.request.ResponseFormat;
+import dev.ggufserver.api.openai.request.SamplingFields;
+import dev.ggufserver.api.openai.request.Stop;
+import dev.ggufserver.engine.Sampling;
+import dev.ggufserver.reasoning.ReasoningFormat;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Checks bound requests and turns them into what the handlers use. Every problem is a 400 whose {@code param}
+ * names the field as the client wrote it. Known fields we cannot honour yet are refused by name.
+ */
+final class RequestValidator {
+    static final int MAX_STOP_STRINGS = 4;
+    static final int MAX_STOP_LENGTH = 1024;
+    static final int MAX_LOGIT_BIAS_ENTRIES = 1024;
+    private static final Set<String> CHAT_ROLES = Set.of("system", "developer", "user", "assistant");
+
+    private final int maxMessages;
+    private final int maxPromptChars;
+
+    RequestValidator(int maxMessages, int maxPromptChars) {
+        this.maxMessages = maxMessages;
+        this.maxPromptChars = maxPromptChars;
+    }
+
+    ChatRequest validate(ChatCompletionRequest r) {
+        Common common = common(r);
+        rejectUnsupported("logprobs", r.logprobs());
+        rejectUnsupported("top_logprobs", r.topLogprobs());
+        rejectUnsupported("tools", r.tools());
+        rejectUnsupported("functions", r.functions());
+        rejectUnsupported("function_call", r.functionCall());
+        rejectUnsupported("audio", r.audio());
+        rejectUnsupported("prediction", r.prediction());
+        rejectUnsupported("web_search_options", r.webSearchOptions());
+        JsonNode choice = r.toolChoice();
+        if (!absent(choice) && !(choice.isTextual() && choice.asText().equals("none"))) {
+            throw ApiException.invalid("tool_choice", "tool_choice is not supported (tools are not yet)");
+        }
+        rejectResponseFormat(r.responseFormat());
+        List<dev.ggufserver.template.ChatMessage> messages = messages(r.messages());
+        ReasoningFormat format = null;
+        String rf = r.reasoningFormat();
+        if (rf != null) {
+            format = ReasoningFormat.parse(rf).orElseThrow(() -> ApiException.invalid("reasoning_format",
+                    "reasoning_format must be 'deepseek' or 'none', not '" + rf + "'"));
+        }
+        return new ChatRequest(messages, common, format);
+    }
+
+    RequestParser.CompletionRequest validate(CompletionRequest r) {
+        Common common = common(r);
+        rejectUnsupported("logprobs", r.logprobs());
+        rejectUnsupported("suffix", r.suffix());
+        JsonNode echo = r.echo();
+        if (!absent(echo) && (!echo.isBoolean() || echo.asBoolean())) {
+            throw ApiException.invalid("echo", "echo is not supported");
+        }
+        Integer bestOf = integer(r.bestOf(), "best_of", 1, Integer.MAX_VALUE);
+        if (bestOf != null && bestOf != 1) {
+            throw ApiException.invalid("best_of", "best_of greater than 1 is not supported");
+        }
+        if (r.prompt() == null) {
+            throw ApiException.invalid("prompt", "prompt is required");
+        }
+        List<String> texts = r.prompt().texts();
+        if (texts.size() > 1) {
+            throw ApiException.invalid("prompt", "only one prompt per request is supported");
+        }
+        String text = texts.get(0);
+        checkPromptSize(text.length(), "prompt");
+        return new RequestParser.CompletionRequest(text, common);
+    }
+
+    // --- shared fields
+
+    private Common common(SamplingFields r) {
+        boolean stream = r.stream() != null && r.stream();
+        boolean includeUsage = false;
+        if (r.streamOptions() != null) {
+            if (!stream) {
+                throw ApiException.invalid("stream_options", "stream_options is only allowed when stream is true");
+            }
+            includeUsage = Boolean.TRUE.equals(r.streamOptions().includeUsage());
+        }
+        Integer n = integer(r.n(), "n", 1, Integer.MAX_VALUE);
+        if (n != null && n != 1) {
+            throw ApiException.invalid("n", "n greater than 1 is not supported");
+        }
+        Integer maxTokens = integer(r.maxTokens(), "max_tokens", 1, Integer.MAX_VALUE);
+        Integer maxCompletionTokens = integer(r.maxCompletionTokens(), "max_completion_tokens", 1,
+                Integer.MAX_VALUE);
+        if (maxCompletionTokens != null) {
+            maxTokens = maxCompletionTokens;
+        }
+        Long seed = longInteger(r.seed(), "seed");
+        Sampling sampling = new Sampling(
+                number(r.temperature(), "temperature", 0, 2),
+                number(r.topP(), "top_p", 0, 1),
+                integer(r.topK(), "top_k", 0, 1_000_000),
+                number(r.minP(), "min_p", 0, 1),
+                seed,
+                number(r.presencePenalty(), "presence_penalty", -2, 2),
+                number(r.frequencyPenalty(), "frequency_penalty", -2, 2),
+                positiveNumber(r.repeatPenalty(), "repeat_penalty", 10),
+                r.ignoreEos() != null && r.ignoreEos(),
+                logitBias(r.logitBias()));
+        return new Common(stream, includeUsage, maxTokens, sampling, stop(r.stop()));
+    }
+
+    private static List<String> stop(Stop stop) {
+        if (stop == null) {
+            return new ArrayList<>();
+        }
+        if (stop.array() && stop.values().size() > MAX_STOP_STRINGS) {
+            throw ApiException.invalid("stop", "stop takes at most " + MAX_STOP_STRINGS + " strings");
+        }
+        for (String s : stop.values()) {
+            if (s.isEmpty() || s.length() > MAX_STOP_LENGTH) {
+                throw ApiException.invalid("stop", "each stop string must have 1 to " + MAX_STOP_LENGTH
+                        + " characters");
+            }
+        }
+        return new ArrayList<>(stop.values());
+    }
+
+    private static Map<Integer, Float> logitBias(JsonNode bias) {
+        Map<Integer, Float> result = new HashMap<>();
+        if (absent(bias)) {
+            return result;
+        }
+        if (!bias.isObject()) {
+            throw ApiException.invalid("logit_bias", "logit_bias must be an object of token id to bias");
+        }
+        if (bias.size() > MAX_LOGIT_BIAS_ENTRIES) {
+            throw ApiException.invalid("logit_bias", "logit_bias takes at most " + MAX_LOGIT_BIAS_ENTRIES
+                    + " tokens");
+        }
+        for (Map.Entry<String, JsonNode> e : bias.properties()) {
+            int token;
+            try {
+                token = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException ex) {
+                throw ApiException.invalid("logit_bias", "logit_bias keys must be token ids, not '" + e.getKey() + "'");
+            }
+            JsonNode v = e.getValue();
+            if (token < 0 || !v.isNumber() || !Double.isFinite(v.asDouble()) || Math.abs(v.asDouble()) > 100) {
+                throw ApiException.invalid("logit_bias",
+                        "logit_bias maps token ids (0 or more) to numbers from -100 to 100");
+            }
+            result.put(token, (float) v.asDouble());
+        }
+        return result;
+    }
+
+    // --- chat messages
+
+    private List<dev.ggufserver.template.ChatMessage> messages(List<ChatMessage> messages) {
+        if (messages == null) {
+            throw ApiException.invalid("messages", "messages is required");
+        }
+        if (messages.isEmpty()) {
+            throw ApiException.invalid("messages", "messages must be a non-empty array");
+        }
+        if (messages.size() > maxMessages) {
+            throw ApiException.invalid("messages", "too_many_messages", "There are " + messages.size()
+                    + " messages; this server accepts at most " + maxMessages + " (see --max-messages).");
+        }
+        List<dev.ggufserver.template.ChatMessage> result = new ArrayList<>(messages.size());
+        long chars = 0;
+        for (int i = 0; i < messages.size(); i++) {
+            String where = "messages[" + i + "]";
+            ChatMessage m = messages.get(i);
+            if (m == null) {
+                throw ApiException.invalid(where, where + " must be an object");
+            }
+            String role = m.role();
+            if (role == null) {
+                throw ApiException.invalid(where + ".role", where + ".role is required and must be a string");
+            }
+            if (role.equals("tool") || role.equals("function")) {
+                throw ApiException.invalid(where + ".role", "tool messages are not supported (tools are not yet)");
+            }
+            if (!CHAT_ROLES.contains(role)) {
+                throw ApiException.invalid(where + ".role", "unknown role '" + role
+                        + "': use system, developer, user or assistant");
+            }
+            if (m.toolCalls() != null && !m.toolCalls().isEmpty()) {
+                throw ApiException.invalid(where + ".tool_calls", "tool calls are not supported");
+            }
+            String content = content(m.content(), where + ".content", role.equals("assistant"));
+            result.add(new dev.ggufserver.template.ChatMessage(role.equals("developer") ? "system" : role, content));
+            chars += content.length();
+        }
+        checkPromptSize(chars, "messages");
+        return result;
+    }
+
+    private static String content(MessageContent content, String where, boolean mayBeNull) {
+        if (content == null) {
+            if (mayBeNull) {
+                return "";
+            }
+            throw ApiException.invalid(where, where + " is required");
+        }
+        if (content instanceof MessageContent.Text text) {
+            return text.text();
+        }
+        StringBuilder text = new StringBuilder();
+        List<MessageContent.ContentPart> parts = ((MessageContent.Parts) content).parts();
+        for (int j = 0; j < parts.size(); j++) {
+            MessageContent.ContentPart part = parts.get(j);
+            String partWhere = where + "[" + j + "]";
+            if (!part.type().equals("text")) {
+                throw ApiException.invalid(partWhere + ".type", "content parts of type '" + part.type()
+                        + "' are not supported by this model; only 'text'");
+            }
+            if (part.text() == null) {
+                throw ApiException.invalid(partWhere + ".text", partWhere + ".text must be a string");
+            }
+            text.append(part.text());
+        }
+        return text.toString();
+    }
+
+    private void checkPromptSize(long chars, String param) {
+        if (chars > maxPromptChars) {
+            throw ApiException.invalid(param, "prompt_too_long", "The prompt has " + chars + " characters; this "
+                    + "server accepts at most " + maxPromptChars + " (see --max-prompt-chars).");
+        }
+    }
+
+    // --- unsupported features, named
+
+    private static void rejectUnsupported(String field, JsonNode value) {
+        boolean isAbsent = absent(value)
+                || (value.isBoolean() && !value.asBoolean())
+                || (value.isArray() && value.isEmpty());
+        if (!isAbsent) {
+            throw ApiException.invalid(field, field + " is not supported yet");
+        }
+    }
+
+    /** Parsed first, so that structured outputs can take json_schema here; refused until then. */
+    private static void rejectResponseFormat(ResponseFormat format) {
+        if (format != null && !format.type().equals("text")) {
+            throw ApiException.invalid("response_format", "response_format type '" + format.type()
+                    + "' is not supported yet; only 'text'");
+        }
+    }
+}

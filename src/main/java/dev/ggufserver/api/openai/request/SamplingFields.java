@@ -1,0 +1,43 @@
+package dev.ggufserver.api.openai.request;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The fields both endpoints share. Numbers stay JSON nodes so that the validator can tell {@code 1e400}, 2^80,
+ * {@code 2.5} and {@code "10"} apart and name each in its own words; Jackson's coercions would blur them.
+ */
+public interface SamplingFields {
+    String model();
+
+    Boolean stream();
+
+    StreamOptions streamOptions();
+
+    JsonNode maxTokens();
+
+    JsonNode maxCompletionTokens();
+
+    JsonNode temperature();
+
+    JsonNode topP();
+
+    JsonNode topK();
+
+    JsonNode minP();
+
+    JsonNode seed();
+
+    JsonNode presencePenalty();
+
+    JsonNode frequencyPenalty();
+
+    JsonNode repeatPenalty();
+
+    Boolean ignoreEos();
+
+    JsonNode logitBias();
+
+    Stop stop();
+
+    JsonNode n();
+}
