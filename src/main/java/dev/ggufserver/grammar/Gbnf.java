@@ -77,6 +77,9 @@ public final class Gbnf {
             }
             space(true);
         }
+        if (rules.isEmpty()) {
+            throw new GrammarSyntaxException(1, 1, "the grammar is empty: no rules");
+        }
         if (!rules.containsKey("root")) {
             throw new GrammarSyntaxException(1, 1, "the grammar has no 'root' rule");
         }

@@ -10,8 +10,9 @@ import java.util.List;
  * and {@code minLength}/{@code maxLength} count exactly as JSON Schema does.
  *
  * <p>Formats are exact or stricter: {@code date} is {@code YYYY-MM-DD} with days up to 28 in February (leap days
- * left out), 30 or 31 by month; {@code time} is {@code hh:mm:ss[.f{1,6}]} with {@code Z} or {@code ±hh:mm} (no leap
- * second); {@code date-time} is date {@code T} time; {@code uuid} is 8-4-4-4-12 hex digits. Other formats are refused.
+ * left out), 30 or 31 by month; {@code time} is {@code hh:mm:ss[.f{1,6}]} with {@code Z} or a real-world offset up
+ * to {@code ±14:00} (no leap second); {@code date-time} is date {@code T} time; {@code uuid} is 8-4-4-4-12 hex digits.
+ * Other formats are refused.
  */
 final class StringRules {
     private final JsonSchemaGrammar g;
@@ -87,7 +88,7 @@ final class StringRules {
 
     private String time() {
         return g.out.rule("time", "( [01] [0-9] | \"2\" [0-3] ) \":\" [0-5] [0-9] \":\" [0-5] [0-9] ( \".\" "
-                + "[0-9]{1,6} )? ( [zZ] | [+-] ( [01] [0-9] | \"2\" [0-3] ) \":\" [0-5] [0-9] )");
+                + "[0-9]{1,6} )? ( [zZ] | [+-] ( ( \"0\" [0-9] | \"1\" [0-3] ) \":\" [0-5] [0-9] | \"14:00\" ) )");
     }
 
     /** {@code enum} or {@code const}: the values as compact JSON literals, dropping those of other types. */
