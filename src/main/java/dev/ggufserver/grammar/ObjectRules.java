@@ -150,7 +150,7 @@ final class ObjectRules {
         } else {
             String more = "( \",\" " + ws + " " + element + " )" + (max < 0 ? "{" + Math.max(0, min - 1) + ",}"
                     : "{" + Math.max(0, min - 1) + "," + (max - 1) + "}");
-            String list = element + " " + more;
+            String list = max == 1 ? element : element + " " + more;
             body = "\"[\" " + ws + " " + (min == 0 ? "( " + list + " )?" : list) + " \"]\"";
         }
         return g.out.rule("array", body);

@@ -52,6 +52,9 @@ class JsonSchemaGrammarCaseTest {
                         List.of("\"abc\"", "\"\"")),
                 c("{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":1,\"maxItems\":3}",
                         List.of("[1]", "[1, 2,3]", "[\n  1,\n  2\n]"), List.of("[]", "[1,2,3,4]", "[1,]")),
+                c("{\"type\":\"array\",\"items\":{\"type\":\"null\"},\"maxItems\":1}", List.of("[]", "[null]"),
+                        List.of("[null,null]")),
+                c("{\"type\":\"array\",\"maxItems\":0}", List.of("[]"), List.of("[1]")),
                 c("{\"type\":\"array\",\"items\":{\"type\":\"string\"}}", List.of("[]", "[\"a\"]"),
                         List.of("[1]")),
                 c("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"},\"b\":{\"type\":\"string\"},"
