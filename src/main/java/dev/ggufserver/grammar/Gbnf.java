@@ -15,18 +15,22 @@ import java.util.Set;
  *
  * <p>Refused: empty text, no {@code root} rule, references to undefined rules, a rule defined twice, unterminated
  * literals/classes/groups, unknown escapes, repetition bounds with max &lt; min or above {@link #MAX_REPEAT}, left
- * recursion (llama.cpp rejects it), and text above {@link #MAX_CHARS} characters or {@link #MAX_RULES} rules.
+ * recursion (llama.cpp rejects it), text above {@link #MAX_CHARS} characters or {@link #MAX_RULES} rules, and
+ * {@code {m,n}} repetitions summing above {@link #MAX_EXPANSION}.
  */
 public final class Gbnf {
     /** The largest {@code {m,n}} bound accepted (llama.cpp expands repetitions into rules). */
     public static final int MAX_REPEAT = 1000;
     public static final int MAX_CHARS = 200_000;
     public static final int MAX_RULES = 5_000;
+    /** The most repetitions all {@code {m,n}} together may ask for (the sum of max, or min when unbounded). */
+    public static final int MAX_EXPANSION = 100_000;
 
     private final String src;
     private int pos;
     private final Map<String, GbnfNode> rules = new LinkedHashMap<>();
     private final List<GbnfNode.Ref> refs = new ArrayList<>();
+    private long expansion;
 
     private Gbnf(String src) {
         this.src = src;
@@ -182,6 +186,10 @@ public final class Gbnf {
         pos++;
         if (max != -1 && max < min) {
             throw error(start, "repetition {" + min + "," + max + "}: the maximum is below the minimum");
+        }
+        expansion += Math.max(min, max);
+        if (expansion > MAX_EXPANSION) {
+            throw error(start, "the repetitions together exceed the limit of " + MAX_EXPANSION);
         }
         return new GbnfNode.Repeat(item, min, max);
     }

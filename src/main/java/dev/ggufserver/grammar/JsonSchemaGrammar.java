@@ -36,7 +36,8 @@ import java.util.Set;
  * <p><b>Limits:</b> schema nesting {@link #MAX_DEPTH}, {@link #MAX_PROPERTIES} properties per object,
  * {@link #MAX_ENUM} enum values, repetition bounds ({@code minLength}, {@code maxLength}, {@code minItems},
  * {@code maxItems}, pattern {@code {m,n}}) up to {@link Gbnf#MAX_REPEAT}, grammar size {@link #MAX_GRAMMAR_CHARS}
- * characters and {@link #MAX_RULES} rules. The output is deterministic: the same schema gives the same text.
+ * characters and {@link #MAX_RULES} rules, all repetition bounds together {@link Gbnf#MAX_EXPANSION}. Every result
+ * passes {@link Gbnf#check}. The output is deterministic: the same schema gives the same text.
  */
 public final class JsonSchemaGrammar {
     public static final int MAX_DEPTH = 32;
@@ -76,7 +77,15 @@ public final class JsonSchemaGrammar {
         JsonSchemaGrammar g = new JsonSchemaGrammar(schema);
         String root = g.out.fresh("root");
         g.out.define(root, g.schema(schema, "", 0));
-        return g.out.text();
+        String text = g.out.text();
+        try {
+            Gbnf.check(text);
+        } catch (GrammarSyntaxException e) {
+            // a $ref cycle that consumes nothing (left recursion), or repetitions above Gbnf.MAX_EXPANSION
+            throw new UnsupportedSchemaException("", e.getMessage().contains("left-recursive") ? "$ref" : "schema",
+                    "the schema cannot be compiled to a grammar llama.cpp accepts: " + e.getMessage());
+        }
+        return text;
     }
 
     /** The grammar for {@code json_object}: any JSON object, bounded whitespace, nesting up to MAX_ANY_DEPTH. */

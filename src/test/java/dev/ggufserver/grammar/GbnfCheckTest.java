@@ -46,6 +46,8 @@ class GbnfCheckTest {
                 a("root ::= \"a\"{1,5000}\n", 1, "limit"),
                 a("root ::= \"a\"{99999999999}\n", 1, "limit"),
                 a("root ::= \"a\"{2\n", 1, "'}'"),
+                a("root ::= x\n" + "x ::= \"a\"{1000}\n".repeat(1).replace("x ::=", "x ::= \"b\"{1000} ").repeat(1)
+                        + "y ::= x{1000} " + "\"c\"{1000} ".repeat(98) + "\"d\"{1000}\n", 3, "repetitions"),
                 a("root ::= * \"a\"\n", 1, "nothing before it"),
                 a("root ::= \"\\q\"\n", 1, "unknown escape"),
                 a("root ::= [z-a]\n", 1, "range"),

@@ -50,11 +50,23 @@ class JsonSchemaGrammarRefusalTest {
                 r("{\"nullable\":true}", "nullable", "nullable"),
                 r("{\"enum\":[]}", "enum", "enum"),
                 r("{\"type\":\"array\",\"items\":[{}]}", "items", "items"),
-                r(deep(40), "", "schema"));
+                r(deep(40), "", "schema"),
+                r("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}", "", "$ref"),
+                r(wide(120), "", "schema"));
     }
 
     private static String deep(int n) {
         return "{\"type\":\"array\",\"items\":".repeat(n) + "{}" + "}".repeat(n);
+    }
+
+    /** Distinct lengths, so the rules cannot be shared: 120 x ~1000 repetitions is above Gbnf.MAX_EXPANSION. */
+    private static String wide(int n) {
+        StringBuilder sb = new StringBuilder("{\"type\":\"object\",\"properties\":{");
+        for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ",").append("\"p").append(i).append("\":{\"type\":\"string\",\"maxLength\":")
+                    .append(1000 - i).append('}');
+        }
+        return sb.append("}}").toString();
     }
 
     private static Arguments r(String schema, String path, String keyword) {
