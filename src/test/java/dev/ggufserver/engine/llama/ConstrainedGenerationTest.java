@@ -24,14 +24,19 @@ class ConstrainedGenerationTest {
     @BeforeAll
     static void load() throws Exception {
         Path model = RealServers.tinyModel();
-        engine = LlamaEngine.load(new LlamaEngine.Settings(model, 256, 1, 2, false),
-                new ModelInfo("tiny", 256, 1, "qwen2", 0, "F32", 0, 0, true, null),
+        engine = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
+                new ModelInfo("tiny", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
                 Vocabulary.fromGguf(GgufReader.read(model)));
     }
 
     private static String generate(String prompt, Constraint constraint, GenerationResult[] result) throws Exception {
+        return generate(prompt, constraint, result, 120);
+    }
+
+    private static String generate(String prompt, Constraint constraint, GenerationResult[] result, int maxTokens)
+            throws Exception {
         StringBuilder text = new StringBuilder();
-        result[0] = engine.generate(new GenerationRequest(prompt, List.of(), 120, Sampling.greedy(), constraint),
+        result[0] = engine.generate(new GenerationRequest(prompt, List.of(), maxTokens, Sampling.greedy(), constraint),
                 (piece, tokens) -> {
                     text.append(piece);
                     return true;
@@ -80,5 +85,26 @@ class ConstrainedGenerationTest {
 
         assertThat(withTrigger).isEqualTo(THOUGHT_AND_CLOSE + answer);
         assertThat(withoutTrigger).isEqualTo(THOUGHT_AND_CLOSE + answer);
+    }
+
+    /** Our compiler's output is a grammar llama.cpp b4916 takes, and what it makes the model write validates. */
+    @Test
+    void aCompiledSchemaConstrainsTheRealEngineToValidJson() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.JsonNode schema = json.readTree("""
+                {"type":"object","properties":{"answer":{"enum":["yes","no"]},"sure":{"type":"boolean"},
+                 "n":{"type":"integer","minimum":1,"maximum":5}},"required":["answer","sure","n"]}""");
+        String grammar = dev.ggufserver.grammar.JsonSchemaGrammar.compile(schema);
+        GenerationResult[] result = new GenerationResult[1];
+
+        // the whitespace between tokens is bounded, but a model that likes spaces may use it all
+        String text = generate("ping", Constraint.always(grammar), result, 240);
+
+        assertThat(result[0].reason()).as(text).isEqualTo(FinishReason.STOP);
+        com.fasterxml.jackson.databind.JsonNode answer = json.readTree(text);
+        assertThat(answer.get("answer").asText()).isIn("yes", "no");
+        assertThat(answer.get("sure").isBoolean()).isTrue();
+        assertThat(answer.get("n").asInt()).isBetween(1, 5);
+        assertThat(answer.size()).isEqualTo(3);
     }
 }
