@@ -36,8 +36,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,7 +85,8 @@ final class WorkerConnection {
     private final Path directory;
     private final DeathListener deathListener;
     private final Map<Long, BlockingQueue<Event>> pending = new ConcurrentHashMap<>();
-    private final AtomicBoolean dead = new AtomicBoolean();
+    /** Why the worker is gone; null while it lives. Set once, so isDead() and the reason agree at every moment. */
+    private final AtomicReference<String> deathReason = new AtomicReference<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private volatile SocketChannel channel;
     private volatile WorkerProtocol.FrameWriter writer;
@@ -339,7 +340,7 @@ final class WorkerConnection {
 
     /** Marks the worker gone: every waiting request learns it, and the supervisor is told once. */
     private void die(String reason) {
-        if (!dead.compareAndSet(false, true)) {
+        if (!deathReason.compareAndSet(null, reason)) {
             return;
         }
         ready.completeExceptionally(new IOException(reason));
@@ -396,7 +397,7 @@ final class WorkerConnection {
     BlockingQueue<Event> register(long id) {
         BlockingQueue<Event> queue = new LinkedBlockingQueue<>();
         pending.put(id, queue);
-        if (dead.get()) {
+        if (isDead()) {
             queue.add(new Died("the engine process is gone"));
         }
         return queue;
@@ -407,7 +408,7 @@ final class WorkerConnection {
     }
 
     void send(byte type, WorkerProtocol.FrameWriter.Body body) throws IOException {
-        if (dead.get()) {
+        if (isDead()) {
             throw new IOException("the engine process is gone");
         }
         writer.send(type, body);
@@ -422,7 +423,12 @@ final class WorkerConnection {
     }
 
     boolean isDead() {
-        return dead.get();
+        return deathReason.get() != null;
+    }
+
+    /** Why the worker is gone, or null while it lives. */
+    String deathReason() {
+        return deathReason.get();
     }
 
     long pid() {

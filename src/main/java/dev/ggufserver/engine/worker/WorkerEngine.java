@@ -130,8 +130,12 @@ public final class WorkerEngine implements Engine {
         if (!s.ready()) {
             return s;
         }
-        if (c == null || c.isDead()) {
+        if (c == null) {
             return EngineStatus.unavailable("the engine process has stopped; restarting");
+        }
+        String death = c.deathReason();
+        if (death != null) { // the supervisor is about to hear it: say what onDeath will say
+            return EngineStatus.unavailable("the engine process stopped (" + death + "); restarting");
         }
         Duration silent = c.silentFor();
         if (silent.compareTo(SILENCE_LIMIT) > 0) {
