@@ -220,26 +220,38 @@ public final class WorkerEngine implements Engine {
     }
 
     /**
-     * Stops a request whose caller leaves early, and returns only once the worker has let go of it, so that the
-     * slot handed back is really free (the native engine must never get more requests than it has slots). A worker
-     * that does not let go within the grace period is restarted.
+     * Sends CANCEL and waits, for the grace period at most, until the worker has let go of the request (DONE,
+     * FAILED, TOO_LONG, or its death): only then is its slot really free, since the native engine must never get
+     * more requests than it has slots.
+     *
+     * @return false when the worker did not let go in time (the caller restarts it)
      */
+    private boolean cancelAndAwaitLetGo(WorkerConnection c, long id, BlockingQueue<WorkerConnection.Event> events)
+            throws InterruptedException {
+        c.trySend(CANCEL, b -> b.writeLong(id));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis());
+        while (true) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            WorkerConnection.Event event = left <= 0 ? null : events.poll(left, TimeUnit.MILLISECONDS);
+            if (event == null) {
+                return false;
+            }
+            if (!(event instanceof WorkerConnection.Piece || event instanceof WorkerConnection.Started)) {
+                return true;
+            }
+        }
+    }
+
+    private long graceMillis() {
+        return Math.min(10_000, settings.watchdog().toMillis());
+    }
+
+    /** A caller that leaves early (interrupted, or its listener failed) hands its slot back only once it is free. */
     private void cancelAndAwaitDone(WorkerConnection c, long id, BlockingQueue<WorkerConnection.Event> events) {
         boolean interrupted = Thread.interrupted();
-        c.trySend(CANCEL, b -> b.writeLong(id));
-        long graceMillis = Math.min(10_000, settings.watchdog().toMillis());
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
         try {
-            while (true) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                WorkerConnection.Event event = left <= 0 ? null : events.poll(left, TimeUnit.MILLISECONDS);
-                if (event == null) {
-                    c.kill("a cancelled generation did not stop within " + graceMillis + " ms");
-                    return;
-                }
-                if (!(event instanceof WorkerConnection.Piece || event instanceof WorkerConnection.Started)) {
-                    return; // DONE, FAILED, TOO_LONG or the worker died: nothing runs for this id any more
-                }
+            if (!cancelAndAwaitLetGo(c, id, events)) {
+                c.kill("a cancelled generation did not stop within " + graceMillis() + " ms");
             }
         } catch (InterruptedException e) {
             interrupted = true;
@@ -255,15 +267,8 @@ public final class WorkerEngine implements Engine {
             throws InterruptedException {
         long seconds = settings.watchdog().toSeconds();
         log.warn("Request {} made no progress for {} s; cancelling it", id, seconds);
-        c.trySend(CANCEL, b -> b.writeLong(id));
-        long graceMillis = Math.min(10_000, settings.watchdog().toMillis());
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
-        for (long left = graceMillis; left > 0; left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())) {
-            WorkerConnection.Event event = events.poll(left, TimeUnit.MILLISECONDS);
-            if (event instanceof WorkerConnection.Done || event instanceof WorkerConnection.Died
-                    || event instanceof WorkerConnection.Failed) {
-                return new EngineException("the request made no progress for " + seconds + " s and was stopped");
-            }
+        if (cancelAndAwaitLetGo(c, id, events)) {
+            return new EngineException("the request made no progress for " + seconds + " s and was stopped");
         }
         c.kill("a generation was stuck for " + seconds + " s and could not be cancelled");
         return new EngineException("the request made no progress for " + seconds
