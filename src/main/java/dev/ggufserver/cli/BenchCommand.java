@@ -70,6 +70,11 @@ public final class BenchCommand implements Callable<Integer> {
             + "token is then the whole request).")
     boolean noStream;
 
+    @Option(names = "--json-schema", paramLabel = "FILE",
+            description = "Constrain every answer by this JSON Schema (response_format json_schema), to measure what "
+                    + "a constraint costs; EOS then ends an answer that is complete.")
+    java.nio.file.Path jsonSchema;
+
     @Option(names = "--think-time", defaultValue = "0", paramLabel = "MS",
             description = "Pause before each measured request, as a person between messages: the server is idle "
                     + "when the request comes (default: ${DEFAULT-VALUE}).")
@@ -198,6 +203,11 @@ public final class BenchCommand implements Callable<Integer> {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", model).put("prompt", prompt).put("max_tokens", maxTokens).put("stream", !noStream)
                 .put("temperature", 0).put("ignore_eos", true).put("cache_prompt", true);
+        if (jsonSchema != null) {
+            body.put("ignore_eos", false); // a constrained answer ends when it is complete (and llama.cpp requires it)
+            body.putObject("response_format").put("type", "json_schema").putObject("json_schema")
+                    .put("name", "bench").set("schema", JSON.readTree(jsonSchema.toFile()));
+        }
         if (!noStream) {
             body.putObject("stream_options").put("include_usage", true);
         }

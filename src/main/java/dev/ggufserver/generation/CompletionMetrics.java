@@ -16,6 +16,9 @@ public interface CompletionMetrics {
     /** The client left before the end (while queued, in prompt processing or decoding). */
     void clientGone(int tokensGenerated);
 
+    /** A complete constrained answer failed the check in Java: a bug in the grammar compiler. */
+    void structuredOutputInvalid();
+
     CompletionMetrics NONE = new CompletionMetrics() {
         @Override
         public void rejected() {
@@ -35,6 +38,10 @@ public interface CompletionMetrics {
 
         @Override
         public void clientGone(int tokensGenerated) {
+        }
+
+        @Override
+        public void structuredOutputInvalid() {
         }
     };
 }

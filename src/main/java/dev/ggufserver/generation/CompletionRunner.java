@@ -1,15 +1,21 @@
 package dev.ggufserver.generation;
 
 import dev.ggufserver.engine.AdmissionQueue;
+import dev.ggufserver.engine.ContentSpan;
+import dev.ggufserver.engine.ContextLengthExceededException;
+import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.Engine;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationResult;
+import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkSplitter;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,6 +26,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The one generation path: wait in the admission queue, generate, and pass each piece through the stop filter and
  * the think splitter to a {@link CompletionSink}. Streaming and non-streaming differ only in the sink.
+ *
+ * <p>A structured output on a thinking model is generated in two parts, inside one admission slot: first the
+ * thought, free (it stops at the thought's close tag), then the answer, constrained from its first token, as a
+ * continuation of the prompt and the thought (llama.cpp's prompt cache makes that a few tokens of work). A lazy
+ * grammar triggered by {@code </think>} would be the one-pass way, but llama.cpp b4916 never triggers on a special
+ * token (ConstrainedGenerationTest). The client sees one generation.
  *
  * <p>A client that leaves is noticed while queued (every {@link #PROBE_MILLIS}), during prompt processing (by the
  * probe timer) and while decoding (at every piece), and its generation stops within one token.
@@ -90,7 +102,7 @@ public final class CompletionRunner {
             GenerationResult result;
             generating.add(run);
             try {
-                result = engine.generate(completion.request(), run);
+                result = run.generate();
             } finally {
                 generating.remove(run);
             }
@@ -119,8 +131,20 @@ public final class CompletionRunner {
         private int reasoningTokens;
         /** Tokens of the pieces this run took, up to a stop string: the engine may have made more before it heard. */
         private int acceptedTokens;
+        private final PreparedCompletion completion;
+        /** True while the free thought before a constrained answer is generated. */
+        private boolean thoughtPhase;
+        /** The raw text of that thought so far, and how much of it went down the normal path. */
+        private final StringBuilder thought = new StringBuilder();
+        private int thoughtPassed;
+        /** Tokens of held text that is not yet known to be a thought. */
+        private int undecidedTokens;
+        /** The raw text generated under the constraint, checked at the end. */
+        private final StringBuilder constrained = new StringBuilder();
+        private boolean started;
 
         Run(PreparedCompletion completion, CompletionSink sink) {
+            this.completion = completion;
             this.sink = sink;
             this.stopFilter = new StopFilter(completion.stops());
             String prompt = completion.request().prompt();
@@ -171,6 +195,10 @@ public final class CompletionRunner {
          */
         @Override
         public void onStart(int countedPromptTokens) {
+            if (started) {
+                return; // the answer after a thought: the client's prompt was counted once
+            }
+            started = true;
             promptTokens = countedPromptTokens;
             try {
                 sink.begin();
@@ -187,6 +215,12 @@ public final class CompletionRunner {
                 firstPieceAt = lastActivityNanos;
                 metrics.firstToken((firstPieceAt - admittedAt) / 1e6);
             }
+            if (thoughtPhase) {
+                return thoughtPiece(text, tokens);
+            }
+            if (completion.output() != null) {
+                constrained.append(text);
+            }
             acceptedTokens += tokens;
             boolean wasThinking = thoughtTracker.isInsideThought();
             thoughtTracker.accept(text);
@@ -196,8 +230,129 @@ public final class CompletionRunner {
             if (probeGone()) {
                 return false;
             }
+            return pass(text);
+        }
+
+        /** Text of the answer (or of a thought that is known to be one) on its way to the client. */
+        private boolean pass(String text) {
             emit(splitter.accept(stopFilter.accept(text)));
             return clientGone == null && !stopFilter.stopped();
+        }
+
+        /**
+         * Generates the completion: in one go, or for a constrained answer on a thinking model, the thought first
+         * and then the answer (see the class comment).
+         */
+        GenerationResult generate() throws EngineException {
+            GenerationRequest request = completion.request();
+            if (request.constraint() == null || !completion.thinksFirst()) {
+                return engine.generate(request, this);
+            }
+            thoughtPhase = true;
+            GenerationResult first = engine.generate(new GenerationRequest(request.prompt(), request.contentSpans(),
+                    request.maxTokens(), request.sampling(), null), this);
+            boolean closed = !thoughtPhase;
+            thoughtPhase = false;
+            if (clientGone != null || stopFilter.stopped()) {
+                return first;
+            }
+            if (!closed && (first.reason() != FinishReason.STOP || !thoughtTracker.isInsideThought())) {
+                if (first.reason() != FinishReason.STOP) {
+                    return new GenerationResult(first.reason(), acceptedTokens); // the thought used the budget
+                }
+                thought.setLength(0); // it ended before saying whether it thinks: answer from the prompt
+            } else if (!closed) {
+                // it ended inside the thought without closing it: close it, so that an answer still comes
+                if (!pass(thought.substring(thoughtPassed) + "\n" + ThinkSplitter.CLOSE)) {
+                    return new GenerationResult(FinishReason.STOP, acceptedTokens);
+                }
+                thought.append('\n').append(ThinkSplitter.CLOSE);
+            }
+            int used = acceptedTokens;
+            int left = request.maxTokens() == GenerationRequest.UNTIL_CONTEXT_IS_FULL
+                    ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : request.maxTokens() - used;
+            if (left < 1) {
+                return new GenerationResult(FinishReason.LENGTH, used);
+            }
+            GenerationRequest answer = thought.isEmpty() ? request : afterThought(request, left);
+            try {
+                GenerationResult rest = engine.generate(answer, this);
+                return new GenerationResult(rest.reason(), used + rest.completionTokens());
+            } catch (ContextLengthExceededException e) {
+                return new GenerationResult(FinishReason.LENGTH, used); // the thought filled the context
+            }
+        }
+
+        /**
+         * The prompt continued by the thought (its body is model output: tokenized as content, so that text there
+         * that looks like a special token stays text) and the blank line R1 writes before its answer.
+         */
+        private GenerationRequest afterThought(GenerationRequest request, int maxTokens) {
+            String prompt = request.prompt();
+            String text = thought.toString();
+            int bodyStart = text.startsWith(ThinkSplitter.OPEN, leadingSpace(text))
+                    ? leadingSpace(text) + ThinkSplitter.OPEN.length() : 0;
+            int bodyEnd = text.length() - ThinkSplitter.CLOSE.length();
+            List<ContentSpan> spans = new ArrayList<>(request.contentSpans());
+            if (bodyEnd > bodyStart) {
+                spans.add(new ContentSpan(prompt.length() + bodyStart, prompt.length() + bodyEnd));
+            }
+            return new GenerationRequest(prompt + text + "\n\n", spans, maxTokens, request.sampling(),
+                    request.constraint());
+        }
+
+        private static int leadingSpace(String text) {
+            int i = 0;
+            while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+                i++;
+            }
+            return i;
+        }
+
+        /**
+         * A piece of the free thought before a constrained answer. Text is held back until it is known to be a
+         * thought; the generation stops at the close tag (text after it is dropped: the answer is generated anew,
+         * constrained), or at once when the model turns out not to think (nothing was passed on then).
+         */
+        private boolean thoughtPiece(String text, int tokens) {
+            boolean openedByPrompt = thoughtTracker.isInsideThought() && thought.isEmpty();
+            thoughtTracker.accept(text);
+            thought.append(text);
+            if (probeGone()) {
+                return false;
+            }
+            if (!thoughtTracker.isInAnswer()) {
+                if (!thoughtTracker.isInsideThought()) {
+                    undecidedTokens += tokens;
+                    return true; // whitespace or part of "<think>": not known yet
+                }
+                acceptedTokens += undecidedTokens + tokens;
+                reasoningTokens += undecidedTokens + tokens;
+                undecidedTokens = 0;
+                String next = thought.substring(thoughtPassed);
+                thoughtPassed = thought.length();
+                return pass(next);
+            }
+            thoughtPhase = false;
+            String raw = thought.toString();
+            int open = leadingSpace(raw);
+            boolean modelOpened = raw.startsWith(ThinkSplitter.OPEN, open);
+            boolean hadThought = openedByPrompt || thoughtPassed > 0 || modelOpened;
+            if (!hadThought) {
+                thought.setLength(0); // no thought: the whole answer comes constrained, and these tokens never count
+                undecidedTokens = 0;
+                return false;
+            }
+            int from = modelOpened ? open + ThinkSplitter.OPEN.length() : 0;
+            int cut = raw.indexOf(ThinkSplitter.CLOSE, from) + ThinkSplitter.CLOSE.length();
+            thought.setLength(cut);
+            acceptedTokens += undecidedTokens + tokens;
+            reasoningTokens += undecidedTokens + tokens;
+            undecidedTokens = 0;
+            String last = thoughtPassed < cut ? thought.substring(thoughtPassed) : "";
+            thoughtPassed = cut;
+            pass(last);
+            return false;
         }
 
         void finish(GenerationResult result) throws IOException {
@@ -213,9 +368,26 @@ public final class CompletionRunner {
             Timings timings = new Timings(queueMs, promptTokens, (first - admittedAt) / 1e6,
                     completionTokens, (end - first) / 1e6);
             FinishReason reason = stopFilter.stopped() ? FinishReason.STOP : result.reason();
+            checkStructuredOutput(reason);
             Usage usage = new Usage(promptTokens, completionTokens, reasoningTokens);
             metrics.finished(reason, usage, timings);
             sink.finish(reason, usage, timings);
+        }
+
+        /**
+         * A complete constrained answer is checked once more in Java (a grammar bug must not pass silently); one
+         * cut by the limit or a stop string is what it is (finish_reason says so).
+         */
+        private void checkStructuredOutput(FinishReason reason) {
+            StructuredOutput output = completion.output();
+            if (output == null || reason != FinishReason.STOP || stopFilter.stopped()) {
+                return;
+            }
+            List<String> problems = output.problems(constrained.toString());
+            if (!problems.isEmpty()) {
+                metrics.structuredOutputInvalid();
+                log.warn("A {} answer does not conform, though its grammar held: {}", output.kind(), problems);
+            }
         }
 
         private void emit(ThinkSplitter.Split split) {

@@ -1,6 +1,7 @@
 package dev.ggufserver.generation;
 
 import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.util.List;
 
@@ -8,10 +9,23 @@ import java.util.List;
  * A validated and rendered request, ready to run (the engine counts its tokens).
  *
  * @param splitReasoning false for raw completions (/v1/completions never splits thinking)
+ * @param output         what the answer must be (its constraint is the request's), or null for free text
+ * @param thinksFirst    the model thinks before it answers: a constraint holds only after the thought, which is
+ *                       generated free (see {@link CompletionRunner}); false constrains from the first token
  */
 public record PreparedCompletion(GenerationRequest request, List<String> stops, ReasoningFormat reasoningFormat,
-                                 boolean splitReasoning) {
+                                 boolean splitReasoning, StructuredOutput output, boolean thinksFirst) {
     public PreparedCompletion {
         stops = List.copyOf(stops);
+        if ((output == null) != (request.constraint() == null)
+                || (output != null && !output.constraint().equals(request.constraint()))) {
+            throw new IllegalArgumentException("the request must carry the output's constraint, and only it");
+        }
+    }
+
+    /** Free text. */
+    public PreparedCompletion(GenerationRequest request, List<String> stops, ReasoningFormat reasoningFormat,
+                              boolean splitReasoning) {
+        this(request, stops, reasoningFormat, splitReasoning, null, false);
     }
 }

@@ -53,6 +53,11 @@ public final class ThinkSplitter {
         return state == State.THINKING;
     }
 
+    /** True once the answer has begun: after the thought's close tag, or at once when the text opens no thought. */
+    public boolean isInAnswer() {
+        return state == State.ANSWER;
+    }
+
     /** Feeds one piece of generated text and returns what can be emitted now. */
     public Split accept(String text) {
         if (state == State.PASSTHROUGH) {

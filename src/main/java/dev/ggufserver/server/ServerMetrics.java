@@ -36,6 +36,7 @@ public final class ServerMetrics implements CompletionMetrics {
     private final Timer timeToFirstToken;
     private final DistributionSummary decodeSpeed;
     private final Counter clientGone;
+    private final Counter structuredOutputInvalid;
 
     public ServerMetrics() {
         queueWait = Timer.builder("gguf.queue.wait").description("Time requests waited for a slot")
@@ -59,6 +60,9 @@ public final class ServerMetrics implements CompletionMetrics {
                 .minimumExpectedValue(0.1).maximumExpectedValue(100_000.0).register(registry);
         clientGone = Counter.builder("gguf.cancellations").tag("reason", "client_gone")
                 .description("Generations stopped because the client left").register(registry);
+        structuredOutputInvalid = Counter.builder("gguf.structured.output.invalid")
+                .description("Complete constrained answers that failed the schema check (a grammar compiler bug)")
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
@@ -137,5 +141,10 @@ public final class ServerMetrics implements CompletionMetrics {
     public void clientGone(int tokensGenerated) {
         clientGone.increment();
         generatedTokens.increment(tokensGenerated);
+    }
+
+    @Override
+    public void structuredOutputInvalid() {
+        structuredOutputInvalid.increment();
     }
 }

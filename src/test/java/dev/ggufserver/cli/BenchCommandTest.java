@@ -135,4 +135,21 @@ class BenchCommandTest {
         assertThat(report).contains("requests 3").contains("generated 8 tokens each").contains("errors 0");
         assertThat(generatedTokens(url) - before).isEqualTo((2 + 3) * 8); // the warm-up ran, unmeasured
     }
+
+    /** With a schema the answers are constrained: complete after a few tokens, where unconstrained each takes 24. */
+    @Test
+    void measuresConstrainedAnswersWithAJsonSchema(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String url = RealServers.url();
+        java.nio.file.Path schema = java.nio.file.Files.writeString(dir.resolve("schema.json"),
+                "{\"enum\":[\"yes\",\"no\"]}");
+        long before = generatedTokens(url);
+
+        String report = bench("--url", url, "--warmup", "0", "--requests", "2", "--prompt-tokens", "16",
+                "--max-tokens", "24", "--json-schema", schema.toString());
+
+        assertThat(report).contains("requests 2").contains("errors 0");
+        long generated = generatedTokens(url) - before;
+        assertThat(generated).isGreaterThan(0).isLessThan(2 * 24);
+    }
 }

@@ -88,4 +88,18 @@ public final class RealServers {
         }
         return file;
     }
+
+    /**
+     * The tiny model with a template that never speaks of thinking, as a model without thinking has: the server
+     * constrains its answers from the first token (the tiny model would still write {@code <think>} if let).
+     */
+    public static synchronized Path tinyModelWithoutThinking() {
+        Path file = DIR.resolve("tiny-no-thinking.gguf");
+        if (!Files.exists(file)) {
+            String template = "{% for m in messages %}{% if m.role == 'user' %}<｜User｜>{{ m.content }}{% endif %}"
+                    + "{% endfor %}{% if add_generation_prompt %}<｜Assistant｜>{% endif %}";
+            deletedAtExit(TinyModel.write(DIR, "tiny-no-thinking.gguf", template));
+        }
+        return file;
+    }
 }

@@ -78,7 +78,10 @@ public final class CompletionHandlers {
                 ? request.reasoningFormat() : model.defaultReasoningFormat();
         String id = CompletionResponder.newId("chatcmpl-");
         String modelId = model.info().id();
-        responder.respond(ctx, model, prompt.text(), content, "messages", request.common(), format, true,
+        // a thinking model's template speaks of its close tag (to drop earlier thoughts, or to open one)
+        boolean thinks = model.template().source().contains(ThinkSplitter.CLOSE)
+                || ThinkSplitter.forPrompt(prompt.text()).isInsideThought();
+        responder.respond(ctx, model, prompt.text(), content, "messages", request.common(), format, true, thinks,
                 (created, usage) -> new ChatShape(id, created, modelId, usage));
     }
 
@@ -88,9 +91,10 @@ public final class CompletionHandlers {
         checkTokenIds(request.common(), model);
         String id = CompletionResponder.newId("cmpl-");
         String modelId = model.info().id();
-        // a raw prompt is the client's own: its special-token text is meant as special tokens
+        // a raw prompt is the client's own: its special-token text is meant as special tokens, and a grammar holds
+        // from the first token, as in llama-server
         responder.respond(ctx, model, request.prompt(), List.of(), "prompt", request.common(), ReasoningFormat.NONE,
-                false,
+                false, false,
                 (created, usage) -> new TextShape(id, created, modelId, usage));
     }
 

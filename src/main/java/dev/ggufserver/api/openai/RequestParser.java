@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import dev.ggufserver.api.openai.request.ChatCompletionRequest;
 import dev.ggufserver.api.openai.request.FieldProblem;
 import dev.ggufserver.engine.Sampling;
+import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.template.ChatMessage;
 import java.nio.ByteBuffer;
@@ -44,9 +45,9 @@ public final class RequestParser {
         this.validator = new RequestValidator(maxMessages, maxPromptChars);
     }
 
-    /** Fields both endpoints share. */
+    /** Fields both endpoints share; {@code output} is null when the answer is free text. */
     public record Common(boolean stream, boolean includeUsage, Integer maxTokens, Sampling sampling,
-                         List<String> stop) {
+                         List<String> stop, StructuredOutput output) {
     }
 
     public record ChatRequest(List<ChatMessage> messages, Common common, ReasoningFormat reasoningFormat) {

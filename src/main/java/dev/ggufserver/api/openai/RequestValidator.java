@@ -17,6 +17,9 @@ import dev.ggufserver.api.openai.request.ResponseFormat;
 import dev.ggufserver.api.openai.request.SamplingFields;
 import dev.ggufserver.api.openai.request.Stop;
 import dev.ggufserver.engine.Sampling;
+import dev.ggufserver.grammar.StructuredOutput;
+import dev.ggufserver.grammar.GrammarSyntaxException;
+import dev.ggufserver.grammar.UnsupportedSchemaException;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,7 +59,6 @@ final class RequestValidator {
         if (!absent(choice) && !(choice.isTextual() && choice.asText().equals("none"))) {
             throw ApiException.invalid("tool_choice", "tool_choice is not supported (tools are not yet)");
         }
-        rejectResponseFormat(r.responseFormat());
         List<dev.ggufserver.template.ChatMessage> messages = messages(r.messages());
         ReasoningFormat format = null;
         String rf = r.reasoningFormat();
@@ -124,7 +126,8 @@ final class RequestValidator {
                 positiveNumber(r.repeatPenalty(), "repeat_penalty", 10),
                 r.ignoreEos() != null && r.ignoreEos(),
                 logitBias(r.logitBias()));
-        return new Common(stream, includeUsage, maxTokens, sampling, stop(r.stop()));
+        return new Common(stream, includeUsage, maxTokens, sampling, stop(r.stop()),
+                structuredOutput(r.responseFormat(), r.grammar(), sampling.ignoreEos()));
     }
 
     private static List<String> stop(Stop stop) {
@@ -260,11 +263,68 @@ final class RequestValidator {
         }
     }
 
-    /** Parsed first, so that structured outputs can take json_schema here; refused until then. */
-    private static void rejectResponseFormat(ResponseFormat format) {
-        if (format != null && !format.type().equals("text")) {
-            throw ApiException.invalid("response_format", "response_format type '" + format.type()
-                    + "' is not supported yet; only 'text'");
+    // --- structured outputs
+
+    private static final String SCHEMA_PARAM = "response_format.json_schema.schema";
+    /** What OpenAI allows as {@code json_schema.name}. */
+    private static final java.util.regex.Pattern SCHEMA_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+    /**
+     * The constraint the answer follows, or null for free text. Every schema and grammar is compiled or checked
+     * here, so that nothing reaches llama.cpp that it could refuse or abort on.
+     */
+    private static StructuredOutput structuredOutput(ResponseFormat format, JsonNode grammar, boolean ignoreEos) {
+        boolean hasGrammar = !absent(grammar);
+        boolean hasFormat = format != null && !format.type().equals("text");
+        if (hasGrammar && hasFormat) {
+            throw ApiException.invalid("grammar", "grammar and response_format " + format.type()
+                    + " cannot be combined: give one of them");
+        }
+        StructuredOutput output = null;
+        if (hasGrammar) {
+            if (!grammar.isTextual() || grammar.asText().isBlank()) {
+                throw ApiException.invalid("grammar", "grammar must be GBNF text with a root rule");
+            }
+            try {
+                output = StructuredOutput.grammar(grammar.asText());
+            } catch (GrammarSyntaxException e) {
+                throw ApiException.invalid("grammar", "invalid_grammar", e.getMessage());
+            }
+        } else if (hasFormat) {
+            output = switch (format.type()) {
+                case "json_object" -> StructuredOutput.jsonObject();
+                case "json_schema" -> jsonSchema(format.jsonSchema());
+                default -> throw ApiException.invalid("response_format.type", "response_format.type must be "
+                        + "'text', 'json_object' or 'json_schema', not '" + format.type() + "'");
+            };
+        }
+        if (output != null && ignoreEos) { // llama.cpp b4916 aborts its process on a grammar with ignore_eos
+            throw ApiException.invalid("ignore_eos", "ignore_eos cannot be combined with "
+                    + (hasGrammar ? "grammar" : "response_format " + format.type())
+                    + ": a constrained answer ends when it is complete");
+        }
+        return output;
+    }
+
+    private static StructuredOutput jsonSchema(ResponseFormat.JsonSchema spec) {
+        if (spec == null) {
+            throw ApiException.invalid("response_format.json_schema", "response_format.json_schema is required "
+                    + "when response_format.type is 'json_schema'");
+        }
+        if (spec.name() == null || !SCHEMA_NAME.matcher(spec.name()).matches()) {
+            throw ApiException.invalid("response_format.json_schema.name", "response_format.json_schema.name is "
+                    + "required: 1 to 64 letters, digits, '_' or '-'");
+        }
+        if (absent(spec.schema())) {
+            throw ApiException.invalid(SCHEMA_PARAM, SCHEMA_PARAM + " is required: the JSON Schema the answer "
+                    + "must follow");
+        }
+        try {
+            return StructuredOutput.jsonSchema(spec.schema());
+        } catch (UnsupportedSchemaException e) {
+            String param = e.path().isEmpty() ? SCHEMA_PARAM : SCHEMA_PARAM + "." + e.path();
+            throw ApiException.invalid(param, "unsupported_schema", "response_format.json_schema.schema cannot "
+                    + "be honoured (keyword '" + e.keyword() + "'): " + e.getMessage());
         }
     }
 }

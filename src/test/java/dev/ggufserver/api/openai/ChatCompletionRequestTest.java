@@ -92,7 +92,7 @@ class ChatCompletionRequestTest {
     }
 
     @Test
-    void responseFormatJsonSchemaIsParsedBeforeItIsRefused() throws Exception {
+    void responseFormatJsonSchemaIsParsedAndItsSchemaCompiled() throws Exception {
         ResponseFormat f = chat("{\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\","
                 + "\"description\":\"d\",\"strict\":true,\"schema\":{\"type\":\"object\"}}}}").responseFormat();
         assertThat(f.type()).isEqualTo("json_schema");
@@ -102,9 +102,11 @@ class ChatCompletionRequestTest {
         assertThat(f.jsonSchema().schema().get("type").asText()).isEqualTo("object");
         assertThat(chat("{\"response_format\":{\"type\":\"text\"}}").responseFormat().jsonSchema()).isNull();
         OpenAiTypes.ErrorBody e = chatError("{" + USER + ",\"response_format\":{\"type\":\"json_schema\","
-                + "\"json_schema\":{\"name\":\"n\",\"schema\":{}}}}");
-        assertThat(e.param()).isEqualTo("response_format");
-        assertThat(e.message()).isEqualTo("response_format type 'json_schema' is not supported yet; only 'text'");
+                + "\"json_schema\":{\"name\":\"n\",\"schema\":{\"type\":\"object\",\"properties\":{\"a\":"
+                + "{\"type\":\"array\",\"uniqueItems\":true}}}}}}");
+        assertThat(e.param()).isEqualTo("response_format.json_schema.schema.properties.a.uniqueItems");
+        assertThat(e.code()).isEqualTo("unsupported_schema");
+        assertThat(e.message()).contains("'uniqueItems'");
     }
 
     @ParameterizedTest
@@ -162,7 +164,7 @@ class ChatCompletionRequestTest {
         "\"stream_options\":{}          | stream_options | stream_options is only allowed when stream is true",
         "\"tool_choice\":\"auto\"       | tool_choice | tool_choice is not supported (tools are not yet)",
         "\"tools\":[{}]                 | tools       | tools is not supported yet",
-        "\"response_format\":{\"type\":\"json_object\"} | response_format | response_format type 'json_object' is not supported yet; only 'text'",
+        "\"response_format\":{\"type\":\"yaml\"} | response_format.type | response_format.type must be 'text', 'json_object' or 'json_schema', not 'yaml'",
     })
     void validationKeepsTodaysWords(String fields, String param, String message) {
         OpenAiTypes.ErrorBody e = chatError("{" + USER + "," + fields + "}");

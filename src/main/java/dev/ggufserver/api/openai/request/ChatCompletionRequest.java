@@ -31,6 +31,7 @@ public record ChatCompletionRequest(
         Stop stop,
         JsonNode n,
         ResponseFormat responseFormat,
+        JsonNode grammar,
         JsonNode tools,
         JsonNode toolChoice,
         JsonNode functions,

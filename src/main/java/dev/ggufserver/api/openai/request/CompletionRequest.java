@@ -24,6 +24,8 @@ public record CompletionRequest(
         JsonNode logitBias,
         Stop stop,
         JsonNode n,
+        ResponseFormat responseFormat,
+        JsonNode grammar,
         JsonNode echo,
         JsonNode bestOf,
         JsonNode suffix,

@@ -40,4 +40,10 @@ public interface SamplingFields {
     Stop stop();
 
     JsonNode n();
+
+    /** {@code response_format}: text, json_object or json_schema. */
+    ResponseFormat responseFormat();
+
+    /** {@code grammar}: GBNF text, an extension llama-server has too. */
+    JsonNode grammar();
 }
