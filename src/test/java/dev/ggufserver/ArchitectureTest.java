@@ -66,6 +66,11 @@ class ArchitectureTest {
     }
 
     @Test
+    void outputParsingDependsOnlyOnTheThinkSplitter() throws IOException {
+        assertNoImport("dev.ggufserver.output", "dev.ggufserver", "dev.ggufserver.output", "dev.ggufserver.reasoning");
+    }
+
+    @Test
     void theEngineInterfaceKnowsNoHttpNoJsonAndNoBinding() throws IOException {
         for (Source s : sources()) {
             if (!s.pkg().equals("dev.ggufserver.engine")) {

@@ -7,5 +7,7 @@ public enum FinishReason {
     /** The token limit or the end of the context. */
     LENGTH,
     /** Stopped on the listener's request before either of the above. */
-    CANCELLED
+    CANCELLED,
+    /** The answer ended with tool calls (decided above the engine, which never returns it). */
+    TOOL_CALLS
 }

@@ -10,6 +10,9 @@ import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.grammar.StructuredOutput;
+import dev.ggufserver.output.MessageDelta;
+import dev.ggufserver.output.OutputParser;
+import dev.ggufserver.output.ToolCallParser;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkSplitter;
 import java.io.IOException;
@@ -119,7 +122,7 @@ public final class CompletionRunner {
     private final class Run implements GenerationListener {
         private final CompletionSink sink;
         private final StopFilter stopFilter;
-        private final ThinkSplitter splitter;
+        private final OutputParser parser;
         /** Follows the raw text to tell which tokens were thinking (the splitter itself sees text late). */
         private final ThinkSplitter thoughtTracker;
         private int promptTokens;
@@ -149,7 +152,8 @@ public final class CompletionRunner {
             this.stopFilter = new StopFilter(completion.stops());
             String prompt = completion.request().prompt();
             ReasoningFormat format = completion.splitReasoning() ? completion.reasoningFormat() : ReasoningFormat.NONE;
-            this.splitter = format.splitterFor(prompt);
+            this.parser = new OutputParser(format.splitterFor(prompt),
+                    completion.toolCalls() == null ? ToolCallParser.NONE : completion.toolCalls().newParser());
             this.thoughtTracker = ReasoningFormat.DEEPSEEK.splitterFor(prompt);
         }
 
@@ -235,7 +239,7 @@ public final class CompletionRunner {
 
         /** Text of the answer (or of a thought that is known to be one) on its way to the client. */
         private boolean pass(String text) {
-            emit(splitter.accept(stopFilter.accept(text)));
+            emit(parser.accept(stopFilter.accept(text)));
             return clientGone == null && !stopFilter.stopped();
         }
 
@@ -356,8 +360,8 @@ public final class CompletionRunner {
         }
 
         void finish(GenerationResult result) throws IOException {
-            emit(splitter.accept(stopFilter.finish()));
-            emit(splitter.finish());
+            emit(parser.accept(stopFilter.finish()));
+            emit(parser.finish());
             if (clientGone != null) {
                 throw clientGone;
             }
@@ -368,6 +372,9 @@ public final class CompletionRunner {
             Timings timings = new Timings(queueMs, promptTokens, (first - admittedAt) / 1e6,
                     completionTokens, (end - first) / 1e6);
             FinishReason reason = stopFilter.stopped() ? FinishReason.STOP : result.reason();
+            if (reason == FinishReason.STOP && parser.toolCalls() > 0) {
+                reason = FinishReason.TOOL_CALLS;
+            }
             checkStructuredOutput(reason);
             Usage usage = new Usage(promptTokens, completionTokens, reasoningTokens);
             metrics.finished(reason, usage, timings);
@@ -390,12 +397,12 @@ public final class CompletionRunner {
             }
         }
 
-        private void emit(ThinkSplitter.Split split) {
-            if (split.isEmpty() || clientGone != null) {
+        private void emit(MessageDelta delta) {
+            if (delta.isEmpty() || clientGone != null) {
                 return;
             }
             try {
-                sink.delta(split.reasoning(), split.content());
+                sink.delta(delta);
             } catch (IOException e) {
                 clientGone = e;
             }

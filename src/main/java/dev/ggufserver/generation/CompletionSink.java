@@ -1,6 +1,7 @@
 package dev.ggufserver.generation;
 
 import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.output.MessageDelta;
 import java.io.IOException;
 
 /**
@@ -20,8 +21,8 @@ public interface CompletionSink {
 
     void begin() throws IOException;
 
-    /** Reasoning and content produced by one engine step; at least one is non-empty. */
-    void delta(String reasoning, String content) throws IOException;
+    /** What one engine step added to the answer; never empty. */
+    void delta(MessageDelta delta) throws IOException;
 
     void finish(FinishReason reason, Usage usage, Timings timings) throws IOException;
 }

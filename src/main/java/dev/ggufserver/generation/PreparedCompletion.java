@@ -2,6 +2,7 @@ package dev.ggufserver.generation;
 
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.grammar.StructuredOutput;
+import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.util.List;
 
@@ -12,9 +13,11 @@ import java.util.List;
  * @param output         what the answer must be (its constraint is the request's), or null for free text
  * @param thinksFirst    the model thinks before it answers: a constraint holds only after the thought, which is
  *                       generated free (see {@link CompletionRunner}); false constrains from the first token
+ * @param toolCalls      the syntax the model writes tool calls in, read out of its answer; null without tools
  */
 public record PreparedCompletion(GenerationRequest request, List<String> stops, ReasoningFormat reasoningFormat,
-                                 boolean splitReasoning, StructuredOutput output, boolean thinksFirst) {
+                                 boolean splitReasoning, StructuredOutput output, boolean thinksFirst,
+                                 ToolCallFormat toolCalls) {
     public PreparedCompletion {
         stops = List.copyOf(stops);
         if ((output == null) != (request.constraint() == null)
@@ -23,9 +26,15 @@ public record PreparedCompletion(GenerationRequest request, List<String> stops, 
         }
     }
 
+    /** Without tools. */
+    public PreparedCompletion(GenerationRequest request, List<String> stops, ReasoningFormat reasoningFormat,
+                              boolean splitReasoning, StructuredOutput output, boolean thinksFirst) {
+        this(request, stops, reasoningFormat, splitReasoning, output, thinksFirst, null);
+    }
+
     /** Free text. */
     public PreparedCompletion(GenerationRequest request, List<String> stops, ReasoningFormat reasoningFormat,
                               boolean splitReasoning) {
-        this(request, stops, reasoningFormat, splitReasoning, null, false);
+        this(request, stops, reasoningFormat, splitReasoning, null, false, null);
     }
 }

@@ -9,6 +9,9 @@ import dev.ggufserver.api.openai.OpenAiTypes.Delta;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
+import dev.ggufserver.output.MessageDelta;
+import dev.ggufserver.output.ToolCall;
+import dev.ggufserver.output.ToolCallDelta;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,13 +36,18 @@ final class ChatShape extends ResponseShape {
     }
 
     @Override
-    List<Object> deltaChunks(String reasoning, String content) {
-        List<Object> chunks = new ArrayList<>(2);
-        if (!reasoning.isEmpty()) {
-            chunks.add(chunk(new Delta(null, null, reasoning), null));
+    List<Object> deltaChunks(MessageDelta delta) {
+        List<Object> chunks = new ArrayList<>(2 + delta.toolCalls().size());
+        if (!delta.reasoning().isEmpty()) {
+            chunks.add(chunk(new Delta(null, null, delta.reasoning()), null));
         }
-        if (!content.isEmpty()) {
-            chunks.add(chunk(new Delta(null, content, null), null));
+        if (!delta.content().isEmpty()) {
+            chunks.add(chunk(new Delta(null, delta.content(), null), null));
+        }
+        for (ToolCallDelta call : delta.toolCalls()) { // one call piece per chunk, as OpenAI streams them
+            if (call.isStart() || !call.arguments().isEmpty()) {
+                chunks.add(chunk(new Delta(null, null, null, List.of(OpenAiTypes.ToolCallChunk.of(call))), null));
+            }
         }
         return chunks;
     }
@@ -55,8 +63,13 @@ final class ChatShape extends ResponseShape {
     }
 
     @Override
-    Object complete(String reasoning, String content, FinishReason reason, Usage usage, Timings timings) {
-        AssistantMessage message = new AssistantMessage("assistant", content, reasoning.isEmpty() ? null : reasoning);
+    Object complete(String reasoning, String content, List<ToolCall> toolCalls, FinishReason reason, Usage usage,
+                    Timings timings) {
+        AssistantMessage message = toolCalls.isEmpty()
+                ? new AssistantMessage("assistant", content, reasoning.isEmpty() ? null : reasoning)
+                : new AssistantMessage("assistant", content.isEmpty() ? null : content,
+                        reasoning.isEmpty() ? null : reasoning,
+                        toolCalls.stream().map(OpenAiTypes.ToolCall::of).toList());
         return new ChatCompletion(id, created, model,
                 List.of(new ChatChoice(0, message, null, ResponseShape.wireName(reason))), OpenAiTypes.Usage.of(usage),
                 OpenAiTypes.Timings.of(timings));

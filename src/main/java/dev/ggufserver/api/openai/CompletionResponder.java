@@ -15,6 +15,8 @@ import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
+import dev.ggufserver.output.MessageDelta;
+import dev.ggufserver.output.ToolCallFolder;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -110,11 +112,11 @@ final class CompletionResponder {
             }
 
             @Override
-            public void delta(String reasoning, String content) throws IOException {
+            public void delta(MessageDelta delta) throws IOException {
                 if (logPrompts) {
-                    transcript.append(reasoning).append(content);
+                    transcript.append(delta.reasoning()).append(delta.content());
                 }
-                for (Object chunk : shape.deltaChunks(reasoning, content)) {
+                for (Object chunk : shape.deltaChunks(delta)) {
                     sse.event(chunk);
                 }
                 sse.flush();
@@ -190,6 +192,7 @@ final class CompletionResponder {
                        String promptParam) {
         StringBuilder reasoning = new StringBuilder();
         StringBuilder content = new StringBuilder();
+        ToolCallFolder calls = new ToolCallFolder();
         Object[] response = new Object[1];
         ClientConnection connection = ClientConnection.of(ctx.req());
         CompletionSink sink = new CompletionSink() {
@@ -208,9 +211,10 @@ final class CompletionResponder {
             }
 
             @Override
-            public synchronized void delta(String r, String c) {
-                reasoning.append(r);
-                content.append(c);
+            public synchronized void delta(MessageDelta delta) {
+                reasoning.append(delta.reasoning());
+                content.append(delta.content());
+                calls.add(delta.toolCalls());
             }
 
             @Override
@@ -219,7 +223,8 @@ final class CompletionResponder {
                     log.info("Answer ({}, {} tokens): reasoning {} content {}", ResponseShape.wireName(reason),
                             usage.completionTokens(), reasoning, content);
                 }
-                response[0] = shape.complete(reasoning.toString(), content.toString(), reason, usage, timings);
+                response[0] = shape.complete(reasoning.toString(), content.toString(), calls.calls(), reason, usage,
+                        timings);
             }
         };
         try {

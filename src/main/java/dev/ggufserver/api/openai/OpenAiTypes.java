@@ -24,7 +24,30 @@ public final class OpenAiTypes {
                              @JsonInclude(JsonInclude.Include.ALWAYS) Object logprobs, String finishReason) {
     }
 
-    public record AssistantMessage(String role, String content, String reasoningContent) {
+    /** {@code content} is an explicit null when the answer is only tool calls, as OpenAI sends it. */
+    public record AssistantMessage(String role, @JsonInclude(JsonInclude.Include.ALWAYS) String content,
+                                   String reasoningContent, List<ToolCall> toolCalls) {
+        public AssistantMessage(String role, String content, String reasoningContent) {
+            this(role, content, reasoningContent, null);
+        }
+    }
+
+    public record ToolCall(String id, String type, Function function) {
+        public static ToolCall of(dev.ggufserver.output.ToolCall call) {
+            return new ToolCall(call.id(), "function", new Function(call.name(), call.arguments()));
+        }
+    }
+
+    public record Function(String name, String arguments) {
+    }
+
+    /** A streamed piece of a tool call: the first has id, type and name; later ones only index and arguments. */
+    public record ToolCallChunk(int index, String id, String type, Function function) {
+        public static ToolCallChunk of(dev.ggufserver.output.ToolCallDelta delta) {
+            return delta.isStart()
+                    ? new ToolCallChunk(delta.index(), delta.id(), "function", new Function(delta.name(), ""))
+                    : new ToolCallChunk(delta.index(), null, null, new Function(null, delta.arguments()));
+        }
     }
 
     /** One SSE chunk; {@code usage} is a JSON null on every chunk but the last when include_usage is on. */
@@ -40,7 +63,10 @@ public final class OpenAiTypes {
                               @JsonInclude(JsonInclude.Include.ALWAYS) String finishReason) {
     }
 
-    public record Delta(String role, String content, String reasoningContent) {
+    public record Delta(String role, String content, String reasoningContent, List<ToolCallChunk> toolCalls) {
+        public Delta(String role, String content, String reasoningContent) {
+            this(role, content, reasoningContent, null);
+        }
     }
 
     public record TextCompletion(String id, String object, long created, String model, List<TextChoice> choices,

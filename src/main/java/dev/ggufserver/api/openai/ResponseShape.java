@@ -3,6 +3,8 @@ package dev.ggufserver.api.openai;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
+import dev.ggufserver.output.MessageDelta;
+import dev.ggufserver.output.ToolCall;
 import java.util.List;
 
 /**
@@ -26,8 +28,8 @@ abstract class ResponseShape {
     /** Chunk that opens a stream, or null when the endpoint has none. */
     abstract Object firstChunk();
 
-    /** Chunks for one step's reasoning and content (reasoning first; empty parts make no chunk). */
-    abstract List<Object> deltaChunks(String reasoning, String content);
+    /** Chunks for one step: reasoning, content, then one chunk per tool-call piece (empty parts make none). */
+    abstract List<Object> deltaChunks(MessageDelta delta);
 
     /** The last chunk with choices: finish reason, empty delta, and the request's timings. */
     abstract Object finishChunk(FinishReason reason, Timings timings);
@@ -35,9 +37,14 @@ abstract class ResponseShape {
     abstract Object usageChunk(Usage usage);
 
     /** The whole non-streamed response. */
-    abstract Object complete(String reasoning, String content, FinishReason reason, Usage usage, Timings timings);
+    abstract Object complete(String reasoning, String content, List<ToolCall> toolCalls, FinishReason reason,
+                             Usage usage, Timings timings);
 
     static String wireName(FinishReason reason) {
-        return reason == FinishReason.LENGTH ? "length" : "stop";
+        return switch (reason) {
+            case LENGTH -> "length";
+            case TOOL_CALLS -> "tool_calls";
+            case STOP, CANCELLED -> "stop";
+        };
     }
 }

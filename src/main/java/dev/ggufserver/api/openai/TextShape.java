@@ -5,6 +5,8 @@ import dev.ggufserver.api.openai.OpenAiTypes.TextCompletion;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
+import dev.ggufserver.output.MessageDelta;
+import dev.ggufserver.output.ToolCall;
 import java.util.List;
 
 /** Legacy text completion objects: the raw continuation, no roles, no reasoning split. */
@@ -24,8 +26,9 @@ final class TextShape extends ResponseShape {
     }
 
     @Override
-    List<Object> deltaChunks(String reasoning, String content) {
-        String text = reasoning + content; // raw completions never split, so reasoning is always empty here
+    List<Object> deltaChunks(MessageDelta delta) {
+        // raw completions never split or parse calls: only content comes
+        String text = delta.reasoning() + delta.content();
         return text.isEmpty() ? List.of() : List.of(chunk(text, null, null));
     }
 
@@ -40,7 +43,8 @@ final class TextShape extends ResponseShape {
     }
 
     @Override
-    Object complete(String reasoning, String content, FinishReason reason, Usage usage, Timings timings) {
+    Object complete(String reasoning, String content, List<ToolCall> toolCalls, FinishReason reason, Usage usage,
+                    Timings timings) {
         return new TextCompletion(id, created, model,
                 List.of(new TextChoice(reasoning + content, 0, null, ResponseShape.wireName(reason))),
                 OpenAiTypes.Usage.of(usage), OpenAiTypes.Timings.of(timings));
