@@ -31,6 +31,8 @@ import dev.ggufserver.models.ByteLevel;
  *   <li>a chat mentioning {@code dice}: {@code Rolling:} then uniformly random {@code " 1"}..{@code " 6"} forever
  *       (sampling with a seed is reproducible, different seeds differ);</li>
  *   <li>a chat mentioning {@code markdown}: a short thought, then {@link #MARKDOWN_ANSWER};</li>
+ *   <li>a chat mentioning {@code weather}: the thought, then a DeepSeek-R1 tool call ({@link #TOOL_CALL_PIECES});
+ *       a prompt ending with a tool's output: {@link #TOOL_ANSWER};</li>
  *   <li>a raw completion prompt ending in an ordinary token: {@link #COMPLETION}, EOS.</li>
  * </ul>
  */
@@ -56,6 +58,16 @@ public final class TinyModel {
             " 👋");
     public static final String COMPLETION = String.join("", COMPLETION_PIECES);
     public static final int COMPLETION_TOKENS = COMPLETION_PIECES.size() + 1; // + EOS
+
+    /** After the thought, a chat mentioning {@code weather} calls get_weather in DeepSeek-R1's syntax, then EOS. */
+    public static final List<String> TOOL_CALL_PIECES = List.of("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>",
+            "function", "<｜tool▁sep｜>", "get_weather", "\n```json\n", "{\"city\": ", "\"Paris\"}", "\n```",
+            "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>");
+    public static final String TOOL_CALL_NAME = "get_weather";
+    public static final String TOOL_CALL_ARGUMENTS = "{\"city\": \"Paris\"}";
+    /** What follows a tool's output (the R1 template ends such a prompt with {@code <｜tool▁outputs▁end｜>}). */
+    public static final List<String> TOOL_ANSWER_PIECES = List.of("It's", " sunny", " in Paris.");
+    public static final String TOOL_ANSWER = String.join("", TOOL_ANSWER_PIECES);
 
     public static final List<String> MARKDOWN_THINKING = List.of("Formatting", " as markdown", ".\n");
     public static final List<String> MARKDOWN_PIECES = List.of("## Plan\n\n", "- **bold** item\n",
@@ -126,11 +138,13 @@ public final class TinyModel {
         int eos = add(EOS, 3);
         int user = add("<｜User｜>", 3);
         int assistant = add("<｜Assistant｜>", 3);
+        // the tool markers are user-defined tokens, as in DeepSeek-R1's own GGUF: llama.cpp writes out their text
         for (String s : List.of("<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>", "<｜tool▁call▁begin｜>",
                 "<｜tool▁call▁end｜>", "<｜tool▁sep｜>", "<｜tool▁outputs▁begin｜>", "<｜tool▁outputs▁end｜>",
-                "<｜tool▁output▁begin｜>", "<｜tool▁output▁end｜>", "<｜▁pad▁｜>")) {
-            add(s, 3);
+                "<｜tool▁output▁begin｜>", "<｜tool▁output▁end｜>")) {
+            add(s, 4);
         }
+        add("<｜▁pad▁｜>", 3);
         int think = add("<think>", 4);
         int endThink = add("</think>", 4);
         int newline = byteToken('\n');
@@ -185,6 +199,23 @@ public final class TinyModel {
         branch(endThink, markdownFlag, heading);
         follow(chain(heading, MARKDOWN_PIECES.subList(1, MARKDOWN_PIECES.size())), eos);
         triggerTokens.get(markdownFlag).forEach(t -> follow(t, formatting));
+
+        // a chat mentioning "weather": the thought, then a DeepSeek-R1 tool call; after a tool's output, an answer
+        int weatherFlag = trigger("weather");
+        int callsBegin = idByText.get(TOOL_CALL_PIECES.get(0));
+        branch(endThink, weatherFlag, callsBegin);
+        int previous = callsBegin;
+        for (String piece : TOOL_CALL_PIECES.subList(1, TOOL_CALL_PIECES.size())) {
+            Integer special = idByText.get(piece);
+            int id = special != null && types.get(special) == 4 ? special : normal(piece);
+            follow(previous, id);
+            previous = id;
+        }
+        follow(previous, eos);
+        int outputsEnd = idByText.get("<｜tool▁outputs▁end｜>");
+        int afterTool = normal(TOOL_ANSWER_PIECES.get(0));
+        follow(outputsEnd, afterTool);
+        follow(chain(afterTool, TOOL_ANSWER_PIECES.subList(1, TOOL_ANSWER_PIECES.size())), eos);
 
         this.bosId = bos;
         this.eosId = eos;

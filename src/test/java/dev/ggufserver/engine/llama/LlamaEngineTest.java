@@ -69,6 +69,28 @@ class LlamaEngineTest {
         assertThat(result.completionTokens()).isEqualTo(TinyModel.CHAT_COMPLETION_TOKENS);
     }
 
+    /** The tool script later tests build on: the R1 markers come out as their text, one token each. */
+    @Test
+    void aChatAboutTheWeatherThinksThenCallsATool() {
+        List<Piece> pieces = new ArrayList<>();
+        List<Piece> after = new ArrayList<>();
+
+        generate("<｜User｜>what is the weather in Paris<｜Assistant｜><think>\n", 100, pieces, -1);
+        generate("<｜User｜>what is the weather in Paris<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>"
+                + "function<｜tool▁sep｜>get_weather\n```json\n{}\n```<｜tool▁call▁end｜><｜end▁of▁sentence｜>"
+                + "<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>sunny<｜tool▁output▁end｜><｜tool▁outputs▁end｜>",
+                100, after, -1);
+
+        List<String> expected = new ArrayList<>(TinyModel.THINKING_PIECES);
+        expected.add("</think>");
+        expected.addAll(TinyModel.TOOL_CALL_PIECES);
+        expected.add("");
+        assertThat(pieces).extracting(Piece::text).containsExactlyElementsOf(expected);
+        assertThat(after).extracting(Piece::text).containsExactlyElementsOf(
+                java.util.stream.Stream.concat(TinyModel.TOOL_ANSWER_PIECES.stream(), java.util.stream.Stream.of(""))
+                        .toList());
+    }
+
     @Test
     void theTokenLimitEndsWithLengthAndAnExactCount() {
         List<Piece> pieces = new ArrayList<>();
