@@ -1,6 +1,7 @@
 package dev.ggufserver.generation;
 
 import dev.ggufserver.engine.AdmissionQueue;
+import dev.ggufserver.engine.Constraint;
 import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.GenerationRequest;
@@ -140,6 +141,11 @@ public final class CompletionRunner {
         /** The raw text of that thought so far, and how much of it went down the normal path. */
         private final StringBuilder thought = new StringBuilder();
         private int thoughtPassed;
+        /** Under tool_choice auto: watching the free answer for a call's opening marker, and what it had written. */
+        private boolean watchingForCalls;
+        private boolean callOpened;
+        private final StringBuilder generated = new StringBuilder();
+        private int answerStart = -1;
         /** Tokens of held text that is not yet known to be a thought. */
         private int undecidedTokens;
         /** The raw text generated under the constraint, checked at the end. */
@@ -153,7 +159,7 @@ public final class CompletionRunner {
             String prompt = completion.request().prompt();
             ReasoningFormat format = completion.splitReasoning() ? completion.reasoningFormat() : ReasoningFormat.NONE;
             this.parser = new OutputParser(format.splitterFor(prompt),
-                    completion.toolCalls() == null ? ToolCallParser.NONE : completion.toolCalls().newParser());
+                    completion.tools() == null ? ToolCallParser.NONE : completion.tools().format().newParser());
             this.thoughtTracker = ReasoningFormat.DEEPSEEK.splitterFor(prompt);
         }
 
@@ -234,7 +240,37 @@ public final class CompletionRunner {
             if (probeGone()) {
                 return false;
             }
+            if (watchingForCalls) {
+                return watchedPiece(text);
+            }
             return pass(text);
+        }
+
+        /**
+         * A piece of a free answer that may open a tool call: when the answer (not the thought) completes the
+         * opening marker, the text up to the marker goes on and the generation stops, to continue constrained.
+         */
+        private boolean watchedPiece(String text) {
+            int before = generated.length();
+            generated.append(text);
+            if (thoughtTracker.isInAnswer() && answerStart < 0) {
+                int close = generated.indexOf(ThinkSplitter.CLOSE);
+                answerStart = close < 0 ? 0 : close + ThinkSplitter.CLOSE.length();
+            }
+            if (answerStart < 0) {
+                return pass(text);
+            }
+            String opening = completion.tools().opening();
+            int at = generated.indexOf(opening, Math.max(answerStart, before - opening.length() + 1));
+            if (at < 0) {
+                return pass(text);
+            }
+            int end = at + opening.length();
+            generated.setLength(end);
+            pass(text.substring(0, end - before));
+            watchingForCalls = false;
+            callOpened = true;
+            return false;
         }
 
         /** Text of the answer (or of a thought that is known to be one) on its way to the client. */
@@ -249,6 +285,9 @@ public final class CompletionRunner {
          */
         GenerationResult generate() throws EngineException {
             GenerationRequest request = completion.request();
+            if (completion.tools() != null && completion.tools().guardsOpenedCalls()) {
+                return generateGuardingCalls(request);
+            }
             if (request.constraint() == null || !completion.thinksFirst()) {
                 return engine.generate(request, this);
             }
@@ -284,6 +323,33 @@ public final class CompletionRunner {
                 return new GenerationResult(rest.reason(), used + rest.completionTokens());
             } catch (ContextLengthExceededException e) {
                 return new GenerationResult(FinishReason.LENGTH, used); // the thought filled the context
+            }
+        }
+
+        /**
+         * {@code tool_choice: "auto"}: a free answer, watched; if it opens a call, the rest of the answer is generated
+         * under the grammar of well-formed calls, continuing the prompt and everything generated so far.
+         */
+        private GenerationResult generateGuardingCalls(GenerationRequest request) throws EngineException {
+            watchingForCalls = true;
+            GenerationResult free = engine.generate(request, this);
+            watchingForCalls = false;
+            if (!callOpened || clientGone != null || stopFilter.stopped()) {
+                return free;
+            }
+            int used = acceptedTokens;
+            int left = request.maxTokens() == GenerationRequest.UNTIL_CONTEXT_IS_FULL
+                    ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : request.maxTokens() - used;
+            if (left < 1) {
+                return new GenerationResult(FinishReason.LENGTH, used);
+            }
+            GenerationRequest rest = new GenerationRequest(request.prompt() + generated, request.contentSpans(), left,
+                    request.sampling(), Constraint.always(completion.tools().restGrammar()));
+            try {
+                GenerationResult calls = engine.generate(rest, this);
+                return new GenerationResult(calls.reason(), used + calls.completionTokens());
+            } catch (ContextLengthExceededException e) {
+                return new GenerationResult(FinishReason.LENGTH, used);
             }
         }
 

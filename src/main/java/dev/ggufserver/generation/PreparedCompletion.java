@@ -2,7 +2,6 @@ package dev.ggufserver.generation;
 
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.grammar.StructuredOutput;
-import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.util.List;
 
@@ -13,11 +12,11 @@ import java.util.List;
  * @param output         what the answer must be (its constraint is the request's), or null for free text
  * @param thinksFirst    the model thinks before it answers: a constraint holds only after the thought, which is
  *                       generated free (see {@link CompletionRunner}); false constrains from the first token
- * @param toolCalls      the syntax the model writes tool calls in, read out of its answer; null without tools
+ * @param tools          how tool calls are read and guarded; null without tools (or with tool_choice none)
  */
 public record PreparedCompletion(GenerationRequest request, List<String> stops, ReasoningFormat reasoningFormat,
                                  boolean splitReasoning, StructuredOutput output, boolean thinksFirst,
-                                 ToolCallFormat toolCalls) {
+                                 ToolUse tools) {
     public PreparedCompletion {
         stops = List.copyOf(stops);
         if ((output == null) != (request.constraint() == null)

@@ -59,14 +59,56 @@ public final class JsonSchemaGrammar {
             "null");
 
     final JsonNode rootSchema;
-    final GrammarBuilder out = new GrammarBuilder();
+    final GrammarBuilder out;
     private final Map<String, String> refRules = new HashMap<>();
     final StringRules strings = new StringRules(this);
     final NumberRules numbers = new NumberRules(this);
     final ObjectRules objects = new ObjectRules(this);
 
     private JsonSchemaGrammar(JsonNode rootSchema) {
+        this(rootSchema, new GrammarBuilder());
+    }
+
+    private JsonSchemaGrammar(JsonNode rootSchema, GrammarBuilder out) {
         this.rootSchema = rootSchema;
+        this.out = out;
+    }
+
+    /**
+     * One grammar for documents around several schemas: each schema becomes a rule (its {@code $ref}s resolved
+     * within itself), and {@code root} writes the root rule's body from those rule names, in order. Checked like
+     * {@link #compile}; a schema's problem names its index in the path ({@code [2].properties.x}).
+     */
+    public static String compileAround(List<JsonNode> schemas, java.util.function.Function<List<String>, String> root) {
+        GrammarBuilder out = new GrammarBuilder();
+        String rootName = out.fresh("root");
+        List<String> names = new ArrayList<>(schemas.size());
+        for (int i = 0; i < schemas.size(); i++) {
+            JsonNode schema = schemas.get(i);
+            JsonSchemaGrammar g = new JsonSchemaGrammar(schema, out);
+            String name = out.fresh("schema-" + i);
+            try {
+                out.define(name, g.schema(schema, "", 0));
+            } catch (UnsupportedSchemaException e) {
+                throw new UnsupportedSchemaException("[" + i + "]" + (e.path().isEmpty() ? "" : "." + e.path()),
+                        e.keyword(), e.getMessage());
+            }
+            names.add(name);
+        }
+        out.define(rootName, root.apply(names));
+        String text = out.text();
+        try {
+            Gbnf.check(text);
+        } catch (GrammarSyntaxException e) {
+            throw new UnsupportedSchemaException("", "schema",
+                    "the schemas cannot be compiled to a grammar llama.cpp accepts: " + e.getMessage());
+        }
+        return text;
+    }
+
+    /** A GBNF literal for {@code text}. */
+    public static String literal(String text) {
+        return GrammarBuilder.literal(text);
     }
 
     /** The grammar for documents valid under {@code schema}; throws {@link UnsupportedSchemaException}. */

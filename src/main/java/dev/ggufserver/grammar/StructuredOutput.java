@@ -12,7 +12,7 @@ import java.util.List;
  * @param schema the JSON Schema for {@link Kind#JSON_SCHEMA}, else null
  */
 public record StructuredOutput(Kind kind, Constraint constraint, JsonNode schema) {
-    public enum Kind { JSON_SCHEMA, JSON_OBJECT, GRAMMAR }
+    public enum Kind { JSON_SCHEMA, JSON_OBJECT, GRAMMAR, TOOL_CALLS }
 
     /** The same text for every request: compiled once. */
     private static final String ANY_OBJECT = JsonSchemaGrammar.anyJsonObject();
@@ -32,6 +32,11 @@ public record StructuredOutput(Kind kind, Constraint constraint, JsonNode schema
         return new StructuredOutput(Kind.GRAMMAR, Constraint.always(gbnf), null);
     }
 
+    /** Tool calls in the model family's syntax ({@link ToolCallGrammar#calls}): required or a named tool. */
+    public static StructuredOutput toolCalls(String callsGrammar) {
+        return new StructuredOutput(Kind.TOOL_CALLS, Constraint.always(callsGrammar), null);
+    }
+
     /**
      * What is wrong with a finished answer; empty when it conforms. A grammar of the client's own has no check
      * beyond itself.
@@ -40,7 +45,7 @@ public record StructuredOutput(Kind kind, Constraint constraint, JsonNode schema
         return switch (kind) {
             case JSON_SCHEMA -> SchemaValidation.problems(answer, schema);
             case JSON_OBJECT -> SchemaValidation.problems(answer, null);
-            case GRAMMAR -> List.of();
+            case GRAMMAR, TOOL_CALLS -> List.of();
         };
     }
 }

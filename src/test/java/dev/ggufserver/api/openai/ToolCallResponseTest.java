@@ -11,6 +11,7 @@ import dev.ggufserver.generation.CompletionSink;
 import dev.ggufserver.generation.PreparedCompletion;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.generation.Timings;
+import dev.ggufserver.generation.ToolUse;
 import dev.ggufserver.generation.Usage;
 import dev.ggufserver.output.MessageDelta;
 import dev.ggufserver.output.ToolCallFolder;
@@ -44,7 +45,7 @@ class ToolCallResponseTest {
         List<MessageDelta> deltas = new ArrayList<>();
         FinishReason[] reason = new FinishReason[1];
         model.runner().run(new PreparedCompletion(new GenerationRequest("<think>\n", 100, Sampling.greedy()),
-                List.of(), ReasoningFormat.DEEPSEEK, true, null, false, format), new CompletionSink() {
+                List.of(), ReasoningFormat.DEEPSEEK, true, null, false, format == null ? null : ToolUse.parsed(format)), new CompletionSink() {
                     @Override
                     public void keepAlive() {
                     }

@@ -1,0 +1,173 @@
+package dev.ggufserver.generation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.engine.Constraint;
+import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.GenerationRequest;
+import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.engine.Sampling;
+import dev.ggufserver.engine.llama.LlamaEngine;
+import dev.ggufserver.engine.llama.Vocabulary;
+import dev.ggufserver.grammar.StructuredOutput;
+import dev.ggufserver.grammar.ToolCallGrammar;
+import dev.ggufserver.models.GgufReader;
+import dev.ggufserver.output.MessageDelta;
+import dev.ggufserver.output.ToolCall;
+import dev.ggufserver.output.ToolCallFolder;
+import dev.ggufserver.output.ToolCallFormat;
+import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.support.RealServers;
+import dev.ggufserver.template.ChatTemplate;
+import dev.ggufserver.testmodel.TinyModel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tool calls through the real llama.cpp on the tiny scripted model: read out of the answer, guarded by a grammar
+ * once the model opens one under "auto", and forced (after the free thought) under "required".
+ */
+class ToolCallGenerationTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String WEATHER_PROMPT = "<｜User｜>what is the weather in Paris<｜Assistant｜><think>\n";
+    private static final String HI_PROMPT = "<｜User｜>hi<｜Assistant｜><think>\n";
+    private static LlamaEngine engine;
+    private static CompletionRunner runner;
+
+    @BeforeAll
+    static void load() throws Exception {
+        Path model = RealServers.tinyModel();
+        engine = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
+                new ModelInfo("tiny", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
+                Vocabulary.fromGguf(GgufReader.read(model)));
+        runner = ServedModel.of(engine, new ChatTemplate("x", "", "", false), ReasoningFormat.DEEPSEEK,
+                Duration.ofSeconds(5)).runner();
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    record Answer(String reasoning, String content, List<ToolCall> calls, FinishReason reason) {
+    }
+
+    private static Answer run(PreparedCompletion completion) throws Exception {
+        StringBuilder reasoning = new StringBuilder();
+        StringBuilder content = new StringBuilder();
+        ToolCallFolder calls = new ToolCallFolder();
+        FinishReason[] reason = new FinishReason[1];
+        runner.run(completion, new CompletionSink() {
+            @Override
+            public void keepAlive() {
+            }
+
+            @Override
+            public boolean clientGone() {
+                return false;
+            }
+
+            @Override
+            public void begin() {
+            }
+
+            @Override
+            public void delta(MessageDelta delta) {
+                reasoning.append(delta.reasoning());
+                content.append(delta.content());
+                calls.add(delta.toolCalls());
+            }
+
+            @Override
+            public void finish(FinishReason r, Usage usage, Timings timings) {
+                reason[0] = r;
+            }
+        });
+        return new Answer(reasoning.toString(), content.toString(), calls.calls(), reason[0]);
+    }
+
+    private static List<ToolCallGrammar.Tool> tools(String citySchema) throws Exception {
+        return List.of(new ToolCallGrammar.Tool("get_weather", JSON.readTree("{\"type\":\"object\",\"properties\":"
+                + "{\"city\":" + citySchema + "},\"required\":[\"city\"]}")),
+                new ToolCallGrammar.Tool("get_time", JSON.readTree("{\"type\":\"object\",\"properties\":"
+                        + "{\"zone\":{\"enum\":[\"CET\",\"UTC\"]}},\"required\":[\"zone\"]}")));
+    }
+
+    private static PreparedCompletion auto(String prompt, List<ToolCallGrammar.Tool> tools) {
+        ToolCallFormat format = ToolCallFormat.DEEPSEEK_R1;
+        return new PreparedCompletion(new GenerationRequest(prompt, 200, Sampling.greedy()), List.of(),
+                ReasoningFormat.DEEPSEEK, true, null, true, new ToolUse(format, ToolCallGrammar.opening(format),
+                ToolCallGrammar.afterOpening(format, tools, true)));
+    }
+
+    @Test
+    void aCallTheModelWritesIsReadOutOfItsAnswer() throws Exception {
+        Answer a = run(auto(WEATHER_PROMPT, tools("{\"type\":\"string\"}")));
+
+        assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
+        assertThat(a.content()).isEmpty();
+        assertThat(a.calls()).singleElement().satisfies(c -> {
+            assertThat(c.name()).isEqualTo(TinyModel.TOOL_CALL_NAME);
+            assertThat(c.arguments()).isEqualTo(TinyModel.TOOL_CALL_ARGUMENTS);
+        });
+        assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
+    }
+
+    /** The model writes Paris; the tool only takes Lyon: once the call is open, the grammar holds it to the schema. */
+    @Test
+    void aCallTheModelOpensUnderAutoIsHeldToTheToolsSchema() throws Exception {
+        Answer a = run(auto(WEATHER_PROMPT, tools("{\"enum\":[\"Lyon\"]}")));
+
+        assertThat(a.calls()).singleElement().satisfies(c -> {
+            assertThat(c.name()).isIn("get_weather", "get_time");
+            JsonNode arguments = JSON.readTree(c.arguments());
+            if (c.name().equals("get_weather")) {
+                assertThat(arguments.get("city").asText()).isEqualTo("Lyon");
+            } else {
+                assertThat(arguments.get("zone").asText()).isIn("CET", "UTC");
+            }
+        });
+        assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
+    }
+
+    @Test
+    void underAutoAModelThatDoesNotCallAnswers() throws Exception {
+        Answer a = run(auto(HI_PROMPT, tools("{\"type\":\"string\"}")));
+
+        assertThat(a.content()).isEqualTo(TinyModel.ANSWER);
+        assertThat(a.calls()).isEmpty();
+        assertThat(a.reason()).isEqualTo(FinishReason.STOP);
+    }
+
+    /** "hi" never makes the model call a tool; required does, after the free thought, with valid arguments. */
+    @Test
+    void requiredMakesAModelThatWouldNotCallCallValidly() throws Exception {
+        ToolCallFormat format = ToolCallFormat.DEEPSEEK_R1;
+        String grammar = ToolCallGrammar.calls(format, tools("{\"enum\":[\"Paris\",\"Lyon\"]}"), false);
+        StructuredOutput calls = StructuredOutput.toolCalls(grammar);
+        PreparedCompletion required = new PreparedCompletion(new GenerationRequest(HI_PROMPT, List.of(), 300,
+                Sampling.greedy(), Constraint.always(grammar)), List.of(), ReasoningFormat.DEEPSEEK, true, calls, true,
+                ToolUse.parsed(format));
+
+        Answer a = run(required);
+
+        assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
+        assertThat(a.calls()).as(a.toString()).singleElement().satisfies(c -> {
+            JsonNode arguments = JSON.readTree(c.arguments());
+            if (c.name().equals("get_weather")) {
+                assertThat(arguments.get("city").asText()).isIn("Paris", "Lyon");
+            } else {
+                assertThat(c.name()).isEqualTo("get_time");
+                assertThat(arguments.get("zone").asText()).isIn("CET", "UTC");
+            }
+        });
+        assertThat(a.content()).isEmpty();
+        assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
+    }
+}
