@@ -31,10 +31,14 @@ public enum ToolCallFormat {
     }
 
     /**
-     * The format a chat template's own rendering of earlier calls shows; a template that shows none gets the
-     * format the server asks for in the system prompt, DeepSeek-R1's when the template is R1's, else Hermes'.
+     * The format a chat template shows: Hermes' when it writes {@code <tool_call>}, DeepSeek-R1's when it writes
+     * R1's call markers or its role tokens, else Hermes' (the format the server describes in the system prompt
+     * for templates that know no tools).
      */
     public static ToolCallFormat fromTemplate(String templateSource) {
+        if (templateSource.contains(HermesToolCalls.OPEN)) {
+            return HERMES;
+        }
         if (templateSource.contains("tool▁calls▁begin") || templateSource.contains("｜Assistant｜")) {
             return DEEPSEEK_R1;
         }

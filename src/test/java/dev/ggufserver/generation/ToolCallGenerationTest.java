@@ -170,4 +170,38 @@ class ToolCallGenerationTest {
         assertThat(a.content()).isEmpty();
         assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
     }
+
+    /** Hermes: two calls in one answer, each marker split across tokens, read out of the real engine's pieces. */
+    @Test
+    void hermesCallsWithSplitMarkersAreReadFromTheRealEngine() throws Exception {
+        Path model = RealServers.tinyModelHermes();
+        try (LlamaEngine hermes = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
+                new ModelInfo("tiny-hermes", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
+                Vocabulary.fromGguf(GgufReader.read(model)))) {
+            CompletionRunner hermesRunner = ServedModel.of(hermes, new ChatTemplate("x", "", "", false),
+                    ReasoningFormat.DEEPSEEK, Duration.ofSeconds(5)).runner();
+            ToolCallFormat format = ToolCallFormat.fromTemplate(RealServers.HERMES_TEMPLATE);
+            assertThat(format).isEqualTo(ToolCallFormat.HERMES);
+            PreparedCompletion completion = new PreparedCompletion(new GenerationRequest(WEATHER_PROMPT, 200,
+                    Sampling.greedy()), List.of(), ReasoningFormat.DEEPSEEK, true, null, true,
+                    new ToolUse(format, ToolCallGrammar.opening(format),
+                            ToolCallGrammar.afterOpening(format, tools("{\"type\":\"string\"}"), true)));
+
+            CompletionRunner saved = runner;
+            runner = hermesRunner;
+            Answer a;
+            try {
+                a = run(completion);
+            } finally {
+                runner = saved;
+            }
+
+            assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
+            assertThat(a.content()).isEmpty();
+            assertThat(a.calls()).as(a.toString()).extracting(ToolCall::name).containsExactly("get_weather", "get_time");
+            assertThat(JSON.readTree(a.calls().get(0).arguments()).get("city").asText()).isEqualTo("Paris");
+            assertThat(JSON.readTree(a.calls().get(1).arguments()).get("zone").asText()).isEqualTo("CET");
+            assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
+        }
+    }
 }

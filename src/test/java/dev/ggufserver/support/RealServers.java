@@ -102,4 +102,32 @@ public final class RealServers {
         }
         return file;
     }
+
+    /**
+     * The tiny model with a Hermes-style template (it renders the tools and earlier calls in {@code <tool_call>}
+     * blocks) whose weather script writes two Hermes calls, markers split across tokens.
+     */
+    public static synchronized Path tinyModelHermes() {
+        Path file = DIR.resolve("tiny-hermes.gguf");
+        if (!Files.exists(file)) {
+            deletedAtExit(TinyModel.write(DIR, "tiny-hermes.gguf", HERMES_TEMPLATE, TinyModel.ToolSyntax.HERMES));
+        }
+        return file;
+    }
+
+    /** Hermes-style, over the tiny model's role tokens; a tool's output ends the prompt as R1's template does. */
+    public static final String HERMES_TEMPLATE = """
+            {%- if tools %}<｜User｜># Tools
+            <tools>{% for tool in tools %}{{ tool | tojson }}{% endfor %}</tools>
+            Call a tool as <tool_call>{"name": ..., "arguments": ...}</tool_call>{% endif %}
+            {%- for m in messages %}
+            {%- if m.role == 'user' %}<｜User｜>{{ m.content }}
+            {%- elif m.role == 'assistant' %}<｜Assistant｜>{{ m.content if m.content else '' }}
+            {%- if m.tool_calls %}{% for c in m.tool_calls %}<tool_call>{"name": "{{ c.function.name }}", "arguments": {{ c.function.arguments | tojson }}}</tool_call>{% endfor %}{% endif %}<｜end▁of▁sentence｜>
+            {%- elif m.role == 'tool' %}<｜tool▁output▁begin｜>{{ m.content }}<｜tool▁output▁end｜>
+            {%- endif %}
+            {%- endfor %}
+            {%- if messages[-1].role == 'tool' %}<｜tool▁outputs▁end｜>
+            {%- elif add_generation_prompt %}<｜Assistant｜><think>
+            {% endif %}""";
 }

@@ -65,6 +65,16 @@ public final class TinyModel {
             "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>");
     public static final String TOOL_CALL_NAME = "get_weather";
     public static final String TOOL_CALL_ARGUMENTS = "{\"city\": \"Paris\"}";
+    /**
+     * The Hermes variant's weather script: two calls, their markers split across tokens as a model without
+     * marker tokens writes them. The first opening marker ends on the byte token {@code >}, which is also where the
+     * text {@code <tool_call>} tokenizes to end, so a prompt continued after it ends on the same token (the script
+     * is a bigram machine).
+     */
+    public static final List<String> HERMES_CALL_PIECES = List.of("<tool", "_call", ">", "\n{\"name\": \"get_weather\", ",
+            "\"arguments\": {\"city\": \"Paris\"}}", "\n</tool_", "call>", "\n<tool_call>",
+            "\n{\"name\": \"get_time\", \"arguments\": ", "{\"zone\": \"CET\"}}\n", "</tool_call>");
+
     /** What follows a tool's output (the R1 template ends such a prompt with {@code <｜tool▁outputs▁end｜>}). */
     public static final List<String> TOOL_ANSWER_PIECES = List.of("It's", " sunny", " in Paris.");
     public static final String TOOL_ANSWER = String.join("", TOOL_ANSWER_PIECES);
@@ -99,7 +109,13 @@ public final class TinyModel {
     private int nextDim = 0;
     private final int defaultDim;
 
-    private TinyModel() {
+    /** The syntax the weather script writes its tool calls in. */
+    public enum ToolSyntax { DEEPSEEK_R1, HERMES }
+
+    private final ToolSyntax toolSyntax;
+
+    private TinyModel(ToolSyntax toolSyntax) {
+        this.toolSyntax = toolSyntax;
         for (int b = 0; b < 256; b++) {
             add(ByteLevel.encode(new byte[]{(byte) b}), 1);
         }
@@ -130,7 +146,22 @@ public final class TinyModel {
     }
 
     public static byte[] build(String chatTemplate) {
-        return new TinyModel().script().toGguf(chatTemplate);
+        return build(chatTemplate, ToolSyntax.DEEPSEEK_R1);
+    }
+
+    /** The model whose weather script calls tools in {@code syntax} ({@link #HERMES_CALL_PIECES} for Hermes). */
+    public static byte[] build(String chatTemplate, ToolSyntax syntax) {
+        return new TinyModel(syntax).script().toGguf(chatTemplate);
+    }
+
+    public static Path write(Path dir, String fileName, String chatTemplate, ToolSyntax syntax) {
+        try {
+            Path file = dir.resolve(fileName);
+            Files.write(file, build(chatTemplate, syntax));
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private TinyModel script() {
@@ -202,12 +233,14 @@ public final class TinyModel {
 
         // a chat mentioning "weather": the thought, then a DeepSeek-R1 tool call; after a tool's output, an answer
         int weatherFlag = trigger("weather");
-        int callsBegin = idByText.get(TOOL_CALL_PIECES.get(0));
+        List<String> callPieces = toolSyntax == ToolSyntax.HERMES ? HERMES_CALL_PIECES : TOOL_CALL_PIECES;
+        Integer special = idByText.get(callPieces.get(0));
+        int callsBegin = special != null ? special : normal(callPieces.get(0));
         branch(endThink, weatherFlag, callsBegin);
         int previous = callsBegin;
-        for (String piece : TOOL_CALL_PIECES.subList(1, TOOL_CALL_PIECES.size())) {
-            Integer special = idByText.get(piece);
-            int id = special != null && types.get(special) == 4 ? special : normal(piece);
+        for (String piece : callPieces.subList(1, callPieces.size())) {
+            Integer marker = idByText.get(piece);
+            int id = marker != null && types.get(marker) == 4 ? marker : normal(piece);
             follow(previous, id);
             previous = id;
         }
