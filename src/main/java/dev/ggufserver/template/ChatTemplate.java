@@ -2,6 +2,7 @@ package dev.ggufserver.template;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
@@ -80,6 +81,9 @@ public final class ChatTemplate {
                 .withLstripBlocks(true)
                 .withFailOnUnknownTokens(false)
                 .withNestedInterpretationEnabled(false) // content that looks like a template stays text
+                // {{- x }} strips the whitespace before it, as in Jinja (Qwen2.5 writes a tool call that way);
+                // without this Jinjava keeps the newline and indentation between two expressions
+                .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
                 .withMaxOutputSize(maxOutputChars)
                 .withNodePreProcessor(ChatTemplate::checkDeadline)
                 .build();
@@ -89,6 +93,8 @@ public final class ChatTemplate {
         });
         // Jinja's trim strips whitespace inside the content markers, as it would without them
         jinjava.getGlobalContext().registerFilter(new ContentAwareTrim());
+        // Hugging Face's tojson is Python's json.dumps: models were trained on its spacing
+        jinjava.getGlobalContext().registerFilter(new PythonToJson());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "strftime_now",
@@ -110,15 +116,71 @@ public final class ChatTemplate {
     /** Renders the conversation and says where in the result each message's content is. */
     public RenderedChat renderChat(List<ChatMessage> messages, boolean addGenerationPrompt)
             throws TemplateException {
-        List<Map<String, Object>> list = new ArrayList<>(messages.size());
+        return renderChat(messages, List.of(), addGenerationPrompt);
+    }
+
+    /**
+     * Renders the conversation with the functions the model may call, passed as {@code tools} the way Hugging
+     * Face's {@code apply_chat_template} passes them. A template that renders them itself (Qwen2.5, Llama 3.x,
+     * Hermes, Mistral) is left to do so. One that does not is found out by rendering without the tools too: if some
+     * tool's name does not appear more often with them than without, the tools and the call syntax
+     * ({@link ToolPrompt}) go in front of the first system message instead (a system message is added if there is
+     * none), as llama.cpp does for DeepSeek-R1, whose official template renders earlier calls but no tools.
+     */
+    public RenderedChat renderChat(List<ChatMessage> messages, List<ToolDefinition> tools,
+                                   boolean addGenerationPrompt) throws TemplateException {
+        if (tools.isEmpty()) {
+            return renderOnce(messages, null, null, addGenerationPrompt);
+        }
+        RenderedChat with;
+        try {
+            with = renderOnce(messages, tools, null, addGenerationPrompt);
+        } catch (TemplateException e) { // some templates refuse tools outright: tell the model ourselves
+            with = null;
+        }
+        if (with != null && rendersEveryTool(with, renderOnce(messages, null, null, addGenerationPrompt), tools)) {
+            return with;
+        }
+        return renderOnce(messages, null, ToolPrompt.segments(tools, ToolPrompt.formatFor(source)),
+                addGenerationPrompt);
+    }
+
+    private static boolean rendersEveryTool(RenderedChat with, RenderedChat without, List<ToolDefinition> tools) {
+        for (ToolDefinition tool : tools) {
+            if (occurrences(with.text(), tool.name()) <= occurrences(without.text(), tool.name())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int occurrences(String text, String word) {
+        int count = 0;
+        for (int i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + word.length())) {
+            count++;
+        }
+        return count;
+    }
+
+    private RenderedChat renderOnce(List<ChatMessage> messages, List<ToolDefinition> tools,
+                                    List<ToolPrompt.Segment> injected, boolean addGenerationPrompt)
+            throws TemplateException {
+        List<Map<String, Object>> list = new ArrayList<>(messages.size() + 1);
         for (ChatMessage m : messages) {
-            Map<String, Object> map = new LinkedHashMap<>();
-            map.put("role", m.role());
-            map.put("content", markContent ? marked(m.content()) : m.content());
-            list.add(map);
+            list.add(asTemplateSees(m));
+        }
+        if (injected != null) {
+            inject(list, injected);
         }
         Map<String, Object> context = new HashMap<>();
         context.put("messages", list);
+        if (tools != null) {
+            List<Map<String, Object>> toolList = new ArrayList<>(tools.size());
+            for (ToolDefinition tool : tools) {
+                toolList.add(ToolPrompt.asTemplateSees(tool, markContent));
+            }
+            context.put("tools", toolList);
+        }
         context.put("add_generation_prompt", addGenerationPrompt);
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
@@ -162,13 +224,67 @@ public final class ChatTemplate {
         return chat;
     }
 
+    /**
+     * A message as {@code apply_chat_template} hands it to a template: role and content, and only the tool keys the
+     * message has ({@code name}, {@code tool_calls}, {@code tool_call_id}; templates test them with
+     * {@code is defined}). An assistant message with calls and no text has content {@code none}, which is what
+     * DeepSeek-R1's template tests before rendering the calls.
+     */
+    private Map<String, Object> asTemplateSees(ChatMessage m) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("role", m.role());
+        boolean callsOnly = !m.toolCalls().isEmpty() && (m.content() == null || m.content().isEmpty());
+        map.put("content", callsOnly ? null : markContent ? marked(m.content()) : m.content());
+        if (m.name() != null) {
+            map.put("name", m.name());
+        }
+        if (!m.toolCalls().isEmpty()) {
+            List<Map<String, Object>> calls = new ArrayList<>(m.toolCalls().size());
+            for (ToolCall call : m.toolCalls()) {
+                Map<String, Object> function = new LinkedHashMap<>();
+                function.put("name", call.name());
+                function.put("arguments", ToolArguments.of(call.arguments(), markContent));
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("id", call.id());
+                c.put("type", "function");
+                c.put("function", function);
+                calls.add(c);
+            }
+            map.put("tool_calls", calls);
+        }
+        if (m.toolCallId() != null) {
+            map.put("tool_call_id", m.toolCallId());
+        }
+        return map;
+    }
+
+    /** Puts the tool text in front of the first message's content if it is a system message, else adds one. */
+    private void inject(List<Map<String, Object>> messages, List<ToolPrompt.Segment> segments) {
+        StringBuilder text = new StringBuilder();
+        for (ToolPrompt.Segment s : segments) {
+            text.append(markContent && s.client() ? marked(s.text()) : s.text());
+        }
+        if (!messages.isEmpty() && "system".equals(messages.get(0).get("role"))) {
+            Object content = messages.get(0).get("content");
+            if (content != null && !content.toString().isEmpty()) {
+                text.append("\n\n").append(content);
+            }
+            messages.get(0).put("content", text.toString());
+        } else {
+            Map<String, Object> system = new LinkedHashMap<>();
+            system.put("role", "system");
+            system.put("content", text.toString());
+            messages.add(0, system);
+        }
+    }
+
     private TemplateException timedOut() {
         return new TemplateException("the chat template took longer than " + renderTimeout.toMillis()
                 + " ms to render and was stopped");
     }
 
     /** Content between the markers; the client's own copies of the marker characters are dropped. */
-    private static String marked(String content) {
+    static String marked(String content) {
         if (content == null || content.isEmpty()) {
             return content; // templates test content for emptiness
         }
@@ -235,6 +351,35 @@ public final class ChatTemplate {
                 return inner.isEmpty() ? "" : CONTENT_START + inner + CONTENT_END;
             }
             return s;
+        }
+    }
+
+    /** {@code tojson} and {@code tojson(indent=N)} as transformers' chat templates have them. */
+    private static final class PythonToJson implements Filter {
+        @Override
+        public String getName() {
+            return "tojson";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return filter(var, interpreter, args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object indent = kwargs.containsKey("indent") ? kwargs.get("indent") : args.length > 0 ? args[0] : null;
+            int spaces = -1;
+            if (indent instanceof Number n) {
+                spaces = n.intValue();
+            } else if (indent != null) {
+                try {
+                    spaces = Integer.parseInt(indent.toString().trim());
+                } catch (NumberFormatException e) {
+                    spaces = -1;
+                }
+            }
+            return PythonJson.write(var, spaces);
         }
     }
 

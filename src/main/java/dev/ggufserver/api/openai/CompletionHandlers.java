@@ -9,9 +9,11 @@ import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.template.ChatMessage;
 import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.template.TemplateException;
+import dev.ggufserver.template.ToolDefinition;
 import io.javalin.http.Context;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** POST /v1/chat/completions and POST /v1/completions. */
 public final class CompletionHandlers {
@@ -19,6 +21,7 @@ public final class CompletionHandlers {
     private final RequestParser parser;
     private final CompletionResponder responder;
     private final int maxPromptChars;
+    private final ObjectMapper mapper;
 
     /**
      * @param maxMessages    most messages in a chat request
@@ -30,6 +33,7 @@ public final class CompletionHandlers {
         this.host = host;
         this.parser = new RequestParser(mapper, maxMessages, maxPromptChars);
         this.maxPromptChars = maxPromptChars;
+        this.mapper = mapper;
         this.responder = new CompletionResponder(mapper, logPrompts);
     }
 
@@ -60,7 +64,8 @@ public final class CompletionHandlers {
         checkTokenIds(request.common(), model);
         ChatTemplate.RenderedChat prompt;
         try {
-            prompt = model.template().renderChat(withoutEarlierThinking(request.messages()), true);
+            prompt = model.template().renderChat(withoutEarlierThinking(request.messages()), promptTools(request),
+                    true);
         } catch (TemplateException e) {
             throw ApiException.invalid("messages", e.getMessage());
         }
@@ -98,6 +103,24 @@ public final class CompletionHandlers {
                 (created, usage) -> new TextShape(id, created, modelId, usage));
     }
 
+    /**
+     * The tools the prompt shows the model, as the template package takes them. With tool_choice none there are
+     * none: the answer is text, and a model shown tools (and, where we inject them, the call syntax) might write a
+     * call that would reach the client as raw text.
+     */
+    private List<ToolDefinition> promptTools(RequestParser.ChatRequest request) {
+        if (request.toolChoice().mode() == RequestParser.ToolChoice.Mode.NONE) {
+            return List.of();
+        }
+        List<ToolDefinition> tools = new ArrayList<>(request.tools().size());
+        for (RequestParser.FunctionTool tool : request.tools()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> parameters = mapper.convertValue(tool.parameters(), Map.class);
+            tools.add(new ToolDefinition(tool.name(), tool.description(), parameters));
+        }
+        return tools;
+    }
+
     /** llama.cpp silently ignores a bias for a token the vocabulary does not have: say so instead. */
     private static void checkTokenIds(RequestParser.Common common, ServedModel model) {
         int vocabulary = model.info().vocabularySize();
@@ -114,7 +137,7 @@ public final class CompletionHandlers {
 
     /**
      * Earlier answers go back to the model without their thinking, as DeepSeek-R1 is meant to see them (clients
-     * may send it back inside content; reasoning_content fields are never read).
+     * may send it back inside content; reasoning_content fields are never read). Their tool calls stay.
      */
     static List<ChatMessage> withoutEarlierThinking(List<ChatMessage> messages) {
         List<ChatMessage> result = new ArrayList<>(messages.size());
@@ -124,7 +147,7 @@ public final class CompletionHandlers {
             if (m.role().equals("assistant") && close >= 0) {
                 content = content.substring(close + ThinkSplitter.CLOSE.length()).stripLeading();
             }
-            result.add(new ChatMessage(m.role(), content));
+            result.add(m.withContent(content));
         }
         return result;
     }

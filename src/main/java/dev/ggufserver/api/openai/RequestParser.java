@@ -50,7 +50,35 @@ public final class RequestParser {
                          List<String> stop, StructuredOutput output) {
     }
 
-    public record ChatRequest(List<ChatMessage> messages, Common common, ReasoningFormat reasoningFormat) {
+    /**
+     * A chat request, checked. {@code tools} is empty when the client sent none; {@code toolChoice} is then
+     * {@link ToolChoice#NONE}, and with tools it defaults to {@link ToolChoice#AUTO}, as OpenAI's does.
+     */
+    public record ChatRequest(List<ChatMessage> messages, Common common, ReasoningFormat reasoningFormat,
+                              List<FunctionTool> tools, ToolChoice toolChoice, boolean parallelToolCalls) {
+        public ChatRequest {
+            tools = List.copyOf(tools);
+        }
+
+        public ChatRequest(List<ChatMessage> messages, Common common, ReasoningFormat reasoningFormat) {
+            this(messages, common, reasoningFormat, List.of(), ToolChoice.NONE, true);
+        }
+    }
+
+    /**
+     * A function the model may call: its name is unique in the request, and {@code parameters} (a JSON Schema
+     * object; {@code {"type":"object","properties":{}}} when the client gave none) compiles to a grammar.
+     */
+    public record FunctionTool(String name, String description, JsonNode parameters, boolean strict) {
+    }
+
+    /** What {@code tool_choice} asks: {@code function} names the tool when {@code mode} is FUNCTION, else null. */
+    public record ToolChoice(Mode mode, String function) {
+        public static final ToolChoice NONE = new ToolChoice(Mode.NONE, null);
+        public static final ToolChoice AUTO = new ToolChoice(Mode.AUTO, null);
+        public static final ToolChoice REQUIRED = new ToolChoice(Mode.REQUIRED, null);
+
+        public enum Mode { NONE, AUTO, REQUIRED, FUNCTION }
     }
 
     public record CompletionRequest(String prompt, Common common) {

@@ -6,7 +6,14 @@ import static dev.ggufserver.api.openai.NumberChecks.longInteger;
 import static dev.ggufserver.api.openai.NumberChecks.number;
 import static dev.ggufserver.api.openai.NumberChecks.positiveNumber;
 
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ggufserver.api.openai.RequestParser.FunctionTool;
+import dev.ggufserver.api.openai.RequestParser.ToolChoice;
 import dev.ggufserver.api.openai.RequestParser.ChatRequest;
 import dev.ggufserver.api.openai.RequestParser.Common;
 import dev.ggufserver.api.openai.request.ChatCompletionRequest;
@@ -16,16 +23,21 @@ import dev.ggufserver.api.openai.request.MessageContent;
 import dev.ggufserver.api.openai.request.ResponseFormat;
 import dev.ggufserver.api.openai.request.SamplingFields;
 import dev.ggufserver.api.openai.request.Stop;
+import dev.ggufserver.api.openai.request.Tool;
+import dev.ggufserver.api.openai.request.ToolCall;
 import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.grammar.GrammarSyntaxException;
+import dev.ggufserver.grammar.JsonSchemaGrammar;
 import dev.ggufserver.grammar.UnsupportedSchemaException;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Checks bound requests and turns them into what the handlers use. Every problem is a 400 whose {@code param}
@@ -35,7 +47,20 @@ final class RequestValidator {
     static final int MAX_STOP_STRINGS = 4;
     static final int MAX_STOP_LENGTH = 1024;
     static final int MAX_LOGIT_BIAS_ENTRIES = 1024;
-    private static final Set<String> CHAT_ROLES = Set.of("system", "developer", "user", "assistant");
+    private static final Set<String> CHAT_ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+    /** At most this many tools per request, and this many calls in one assistant message. */
+    static final int MAX_TOOLS = 128;
+    static final int MAX_TOOL_CALLS = 128;
+    /** OpenAI's rule for function names and message names. */
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    /**
+     * Tool call ids as OpenAI, Anthropic and we write them ({@code call_…}). Templates print ids outside content,
+     * so nothing that could spell a special token gets in.
+     */
+    private static final Pattern TOOL_CALL_ID = Pattern.compile("[a-zA-Z0-9_.:-]{1,256}");
+    /** Reads a tool call's arguments: one JSON value and nothing after it. */
+    private static final ObjectMapper ARGUMENTS = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final int maxMessages;
     private final int maxPromptChars;
@@ -49,24 +74,42 @@ final class RequestValidator {
         Common common = common(r);
         rejectUnsupported("logprobs", r.logprobs());
         rejectUnsupported("top_logprobs", r.topLogprobs());
-        rejectUnsupported("tools", r.tools());
-        rejectUnsupported("functions", r.functions());
-        rejectUnsupported("function_call", r.functionCall());
+        rejectLegacy("functions", r.functions(), "use tools");
+        rejectLegacy("function_call", r.functionCall(), "use tool_choice");
         rejectUnsupported("audio", r.audio());
         rejectUnsupported("prediction", r.prediction());
         rejectUnsupported("web_search_options", r.webSearchOptions());
-        JsonNode choice = r.toolChoice();
-        if (!absent(choice) && !(choice.isTextual() && choice.asText().equals("none"))) {
-            throw ApiException.invalid("tool_choice", "tool_choice is not supported (tools are not yet)");
+        List<FunctionTool> tools = tools(r.tools());
+        ToolChoice choice = toolChoice(r.toolChoice(), tools);
+        long toolChars = 0;
+        for (FunctionTool tool : tools) {
+            toolChars += tool.name().length() + (tool.description() == null ? 0 : tool.description().length())
+                    + tool.parameters().toString().length();
         }
-        List<dev.ggufserver.template.ChatMessage> messages = messages(r.messages());
+        List<dev.ggufserver.template.ChatMessage> messages = messages(r.messages(), toolChars);
         ReasoningFormat format = null;
         String rf = r.reasoningFormat();
         if (rf != null) {
             format = ReasoningFormat.parse(rf).orElseThrow(() -> ApiException.invalid("reasoning_format",
                     "reasoning_format must be 'deepseek' or 'none', not '" + rf + "'"));
         }
-        return new ChatRequest(messages, common, format);
+        refuseUntilToolCallsAreParsed(tools, choice); // issue 13: delete this line once the output side parses calls
+        return new ChatRequest(messages, common, format, tools, choice,
+                r.parallelToolCalls() == null || r.parallelToolCalls());
+    }
+
+    /** Said to a request that lets the model call tools, until calls are parsed out of its answer. */
+    static final String TOOL_CALLS_NOT_PARSED = "tools are accepted and rendered, but tool calls are not parsed yet";
+
+    /**
+     * The one gate between the request side of tool calling (done: validated, rendered into the prompt) and the
+     * output side (not yet: the model's calls would come back as raw text in content). A request that lets the
+     * model call (tool_choice other than none) is refused after it has passed every other check.
+     */
+    private static void refuseUntilToolCallsAreParsed(List<FunctionTool> tools, ToolChoice choice) {
+        if (!tools.isEmpty() && choice.mode() != ToolChoice.Mode.NONE) {
+            throw ApiException.invalid("tools", TOOL_CALLS_NOT_PARSED);
+        }
     }
 
     RequestParser.CompletionRequest validate(CompletionRequest r) {
@@ -177,7 +220,7 @@ final class RequestValidator {
 
     // --- chat messages
 
-    private List<dev.ggufserver.template.ChatMessage> messages(List<ChatMessage> messages) {
+    private List<dev.ggufserver.template.ChatMessage> messages(List<ChatMessage> messages, long toolChars) {
         if (messages == null) {
             throw ApiException.invalid("messages", "messages is required");
         }
@@ -189,7 +232,8 @@ final class RequestValidator {
                     + " messages; this server accepts at most " + maxMessages + " (see --max-messages).");
         }
         List<dev.ggufserver.template.ChatMessage> result = new ArrayList<>(messages.size());
-        long chars = 0;
+        Set<String> calls = new HashSet<>(); // ids of the calls made so far, which tool messages answer
+        long chars = toolChars;
         for (int i = 0; i < messages.size(); i++) {
             String where = "messages[" + i + "]";
             ChatMessage m = messages.get(i);
@@ -200,21 +244,204 @@ final class RequestValidator {
             if (role == null) {
                 throw ApiException.invalid(where + ".role", where + ".role is required and must be a string");
             }
-            if (role.equals("tool") || role.equals("function")) {
-                throw ApiException.invalid(where + ".role", "tool messages are not supported (tools are not yet)");
+            if (role.equals("function")) {
+                throw ApiException.invalid(where + ".role", "role 'function' (the legacy form of tool calling) is "
+                        + "not supported: use role 'tool' with a tool_call_id");
             }
             if (!CHAT_ROLES.contains(role)) {
                 throw ApiException.invalid(where + ".role", "unknown role '" + role
-                        + "': use system, developer, user or assistant");
+                        + "': use system, developer, user, assistant or tool");
             }
+            if (m.name() != null && !NAME.matcher(m.name()).matches()) {
+                throw ApiException.invalid(where + ".name", where + ".name must be 1 to 64 letters, digits, '_' "
+                        + "or '-'");
+            }
+            List<dev.ggufserver.template.ToolCall> toolCalls = List.of();
             if (m.toolCalls() != null && !m.toolCalls().isEmpty()) {
-                throw ApiException.invalid(where + ".tool_calls", "tool calls are not supported");
+                if (!role.equals("assistant")) {
+                    throw ApiException.invalid(where + ".tool_calls", "only assistant messages carry tool_calls, "
+                            + "not " + role + " messages");
+                }
+                toolCalls = toolCalls(m.toolCalls(), where + ".tool_calls");
+                for (dev.ggufserver.template.ToolCall call : toolCalls) {
+                    calls.add(call.id());
+                    chars += call.arguments().length();
+                }
             }
+            String toolCallId = m.toolCallId();
+            if (role.equals("tool")) {
+                if (toolCallId == null) {
+                    throw ApiException.invalid(where + ".tool_call_id", where + ".tool_call_id is required: the id "
+                            + "of the call this message answers");
+                }
+                if (!calls.contains(toolCallId)) {
+                    throw ApiException.invalid(where + ".tool_call_id", where + ".tool_call_id '"
+                            + printable(toolCallId) + "' answers no tool call of an earlier assistant message");
+                }
+            } else if (toolCallId != null) {
+                throw ApiException.invalid(where + ".tool_call_id", "only tool messages carry tool_call_id, not "
+                        + role + " messages");
+            }
+            // an assistant's content may be null, and is when it only calls tools
             String content = content(m.content(), where + ".content", role.equals("assistant"));
-            result.add(new dev.ggufserver.template.ChatMessage(role.equals("developer") ? "system" : role, content));
+            result.add(new dev.ggufserver.template.ChatMessage(role.equals("developer") ? "system" : role, content,
+                    m.name(), toolCalls, toolCallId));
             chars += content.length();
         }
         checkPromptSize(chars, "messages");
+        return result;
+    }
+
+    private static List<dev.ggufserver.template.ToolCall> toolCalls(List<ToolCall> calls, String where) {
+        if (calls.size() > MAX_TOOL_CALLS) {
+            throw ApiException.invalid(where, "a message carries at most " + MAX_TOOL_CALLS + " tool calls");
+        }
+        List<dev.ggufserver.template.ToolCall> result = new ArrayList<>(calls.size());
+        Set<String> ids = new HashSet<>();
+        for (int j = 0; j < calls.size(); j++) {
+            String at = where + "[" + j + "]";
+            ToolCall call = calls.get(j);
+            if (call == null) {
+                throw ApiException.invalid(at, at + " must be an object");
+            }
+            if (call.id() == null || !TOOL_CALL_ID.matcher(call.id()).matches()) {
+                throw ApiException.invalid(at + ".id", at + ".id is required: 1 to 256 letters, digits, '_', '-', "
+                        + "'.' or ':'");
+            }
+            if (!ids.add(call.id())) {
+                throw ApiException.invalid(at + ".id", at + ".id '" + call.id() + "' is used by another call of "
+                        + "the same message");
+            }
+            if (call.type() != null && !call.type().equals("function")) {
+                throw ApiException.invalid(at + ".type", at + ".type must be 'function'");
+            }
+            ToolCall.Function function = call.function();
+            if (function == null) {
+                throw ApiException.invalid(at + ".function", at + ".function is required");
+            }
+            if (function.name() == null || !NAME.matcher(function.name()).matches()) {
+                throw ApiException.invalid(at + ".function.name", at + ".function.name is required: 1 to 64 "
+                        + "letters, digits, '_' or '-'");
+            }
+            JsonNode arguments = function.arguments();
+            String param = at + ".function.arguments";
+            if (arguments == null || !arguments.isTextual()) {
+                throw ApiException.invalid(param, param + " must be a string holding a JSON object (JSON text, "
+                        + "as the model wrote it)");
+            }
+            JsonNode parsed;
+            try {
+                parsed = ARGUMENTS.readTree(arguments.asText());
+            } catch (JacksonException e) {
+                parsed = null;
+            }
+            if (parsed == null || !parsed.isObject()) {
+                throw ApiException.invalid(param, param + " must be a string holding a JSON object");
+            }
+            result.add(new dev.ggufserver.template.ToolCall(call.id(), function.name(), arguments.asText()));
+        }
+        return result;
+    }
+
+    /** A client's string in our message, cut short and without control characters. */
+    private static String printable(String s) {
+        String cut = s.length() > 64 ? s.substring(0, 64) + "…" : s;
+        return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    // --- tools
+
+    private static List<FunctionTool> tools(List<Tool> tools) {
+        if (tools == null || tools.isEmpty()) { // an empty array is what many clients send for "no tools"
+            return List.of();
+        }
+        if (tools.size() > MAX_TOOLS) {
+            throw ApiException.invalid("tools", "tools takes at most " + MAX_TOOLS + " tools, not " + tools.size());
+        }
+        List<FunctionTool> result = new ArrayList<>(tools.size());
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < tools.size(); i++) {
+            String at = "tools[" + i + "]";
+            Tool tool = tools.get(i);
+            if (tool == null) {
+                throw ApiException.invalid(at, at + " must be an object");
+            }
+            if (tool.type() == null || !tool.type().equals("function")) {
+                throw ApiException.invalid(at + ".type", at + ".type must be 'function'");
+            }
+            if (tool.function() == null) {
+                throw ApiException.invalid(at + ".function", at + ".function is required");
+            }
+            String name = tool.function().name();
+            if (name == null || !NAME.matcher(name).matches()) {
+                throw ApiException.invalid(at + ".function.name", at + ".function.name is required: 1 to 64 "
+                        + "letters, digits, '_' or '-'");
+            }
+            if (!names.add(name)) {
+                throw ApiException.invalid(at + ".function.name", "two tools are named '" + name + "': tool names "
+                        + "must be unique");
+            }
+            JsonNode parameters = parameters(tool.function().parameters(), at + ".function.parameters");
+            result.add(new FunctionTool(name, tool.function().description(), parameters,
+                    Boolean.TRUE.equals(tool.function().strict())));
+        }
+        return result;
+    }
+
+    /**
+     * A tool's parameters: a JSON Schema for an object, which our grammar compiler can honour (the model's calls
+     * will be constrained by it). Absent means no parameters, as in OpenAI's API.
+     */
+    private static JsonNode parameters(JsonNode parameters, String param) {
+        if (absent(parameters)) {
+            ObjectNode none = JsonNodeFactory.instance.objectNode();
+            none.put("type", "object");
+            none.putObject("properties");
+            return none;
+        }
+        if (!parameters.isObject()) {
+            throw ApiException.invalid(param, param + " must be a JSON Schema object (the arguments' schema)");
+        }
+        JsonNode type = parameters.get("type");
+        if (type != null && !(type.isTextual() && type.asText().equals("object"))) {
+            throw ApiException.invalid(param + ".type", param + ".type must be 'object': a function's arguments "
+                    + "are a JSON object");
+        }
+        try {
+            JsonSchemaGrammar.compile(parameters);
+        } catch (UnsupportedSchemaException e) {
+            throw ApiException.invalid(e.path().isEmpty() ? param : param + "." + e.path(), "unsupported_schema",
+                    param + " cannot be honoured (keyword '" + e.keyword() + "'): " + e.getMessage());
+        }
+        return parameters;
+    }
+
+    private static ToolChoice toolChoice(dev.ggufserver.api.openai.request.ToolChoice choice,
+                                         List<FunctionTool> tools) {
+        if (choice == null) {
+            return tools.isEmpty() ? ToolChoice.NONE : ToolChoice.AUTO;
+        }
+        ToolChoice result = switch (choice.mode()) {
+            case "none" -> ToolChoice.NONE;
+            case "auto" -> ToolChoice.AUTO;
+            case "required" -> ToolChoice.REQUIRED;
+            case dev.ggufserver.api.openai.request.ToolChoice.FUNCTION ->
+                    new ToolChoice(ToolChoice.Mode.FUNCTION, choice.functionName());
+            default -> throw ApiException.invalid("tool_choice", "tool_choice must be 'none', 'auto', 'required' "
+                    + "or {\"type\":\"function\",\"function\":{\"name\":...}}, not '"
+                    + printable(choice.mode()) + "'");
+        };
+        if (result.mode() == ToolChoice.Mode.NONE) {
+            return result; // "none" needs no tools: nothing to call
+        }
+        if (tools.isEmpty()) {
+            throw ApiException.invalid("tool_choice", "tool_choice '" + (result.function() != null ? "function"
+                    : choice.mode()) + "' needs tools: there are none to call");
+        }
+        if (result.function() != null && tools.stream().noneMatch(t -> t.name().equals(result.function()))) {
+            throw ApiException.invalid("tool_choice.function.name", "tool_choice names the function '"
+                    + printable(result.function()) + "', which is not in tools");
+        }
         return result;
     }
 
@@ -253,6 +480,15 @@ final class RequestValidator {
     }
 
     // --- unsupported features, named
+
+    /** A legacy field refused by name, with what to send instead. */
+    private static void rejectLegacy(String field, JsonNode value, String instead) {
+        boolean isAbsent = absent(value) || (value.isArray() && value.isEmpty());
+        if (!isAbsent) {
+            throw ApiException.invalid(field, field + " (the legacy form of tool calling) is not supported: "
+                    + instead);
+        }
+    }
 
     private static void rejectUnsupported(String field, JsonNode value) {
         boolean isAbsent = absent(value)

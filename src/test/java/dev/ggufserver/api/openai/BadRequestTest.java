@@ -59,14 +59,15 @@ class BadRequestTest {
                 chat("\"messages\":[{\"role\":\"user\"}]", "messages[0].content"),
                 chat("\"messages\":[{\"content\":\"x\"}]", "messages[0].role"),
                 chat("\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]", "messages[0].role"),
-                chat("\"messages\":[{\"role\":\"tool\",\"content\":\"x\",\"tool_call_id\":\"1\"}]", "messages[0].role"),
+                chat("\"messages\":[{\"role\":\"tool\",\"content\":\"x\",\"tool_call_id\":\"1\"}]",
+                        "messages[0].tool_call_id"), // it answers no earlier call
                 chat("\"messages\":[{\"role\":\"user\",\"content\":42}]", "messages[0].content"),
                 chat("\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":"
                         + "{\"url\":\"http://x\"}}]}]", "messages[0].content[0].type"),
                 chat("\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\"}]}]",
                         "messages[0].content[0].text"),
                 chat("\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"1\"}]}]",
-                        "messages[0].tool_calls"),
+                        "messages[0].tool_calls[0].function"),
                 chatWithUser("\"model\":5", "model"),
                 chatWithUser("\"temperature\":3", "temperature"),
                 chatWithUser("\"temperature\":-0.5", "temperature"),

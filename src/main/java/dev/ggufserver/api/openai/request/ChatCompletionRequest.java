@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * The body of {@code POST /v1/chat/completions}, bound by Jackson with the server's snake_case naming
  * ({@code maxTokens} is {@code max_tokens}). Unknown fields are ignored. Fields for features not implemented yet
- * (tools, logprobs, audio...) are JSON nodes: the validator refuses them by name. {@code parallelToolCalls},
+ * (legacy functions, logprobs, audio...) are JSON nodes: the validator refuses them by name.
  * {@code reasoningEffort} and {@code chatTemplateKwargs} are bound but not read yet.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -32,8 +32,8 @@ public record ChatCompletionRequest(
         JsonNode n,
         ResponseFormat responseFormat,
         JsonNode grammar,
-        JsonNode tools,
-        JsonNode toolChoice,
+        List<Tool> tools,
+        ToolChoice toolChoice,
         JsonNode functions,
         JsonNode functionCall,
         JsonNode logprobs,
@@ -42,7 +42,7 @@ public record ChatCompletionRequest(
         JsonNode prediction,
         JsonNode webSearchOptions,
         String reasoningFormat,
-        JsonNode parallelToolCalls,
+        Boolean parallelToolCalls,
         JsonNode reasoningEffort,
         JsonNode chatTemplateKwargs) implements SamplingFields {
 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * An assistant message's earlier tool call. {@code arguments} is JSON text in OpenAI's API; it stays a node so
- * that clients sending an object can be accepted or refused when tools are implemented.
+ * that the validator can tell a client that sent an object (or anything else) what it must be.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ToolCall(String id, String type, Function function) {
