@@ -31,17 +31,11 @@ public enum ToolCallFormat {
     }
 
     /**
-     * The format a chat template shows: Hermes' when it writes {@code <tool_call>}, DeepSeek-R1's when it writes
-     * R1's call markers or its role tokens, else Hermes' (the format the server describes in the system prompt
-     * for templates that know no tools).
+     * The format a model writes calls in: DeepSeek-R1's when its template speaks R1's call tokens, else Hermes'
+     * (Qwen2.5's and Hermes' own, and the one the server describes in the system prompt of a template that knows
+     * no tools). The same rule as the template package's {@code ToolPrompt.formatFor} (ToolCallFormatTest).
      */
     public static ToolCallFormat fromTemplate(String templateSource) {
-        if (templateSource.contains(HermesToolCalls.OPEN)) {
-            return HERMES;
-        }
-        if (templateSource.contains("tool▁calls▁begin") || templateSource.contains("｜Assistant｜")) {
-            return DEEPSEEK_R1;
-        }
-        return HERMES;
+        return templateSource.contains(DeepSeekR1ToolCalls.CALLS_BEGIN) ? DEEPSEEK_R1 : HERMES;
     }
 }

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  */
 class ToolCallGenerationTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String WEATHER_PROMPT = "<｜User｜>what is the weather in Paris<｜Assistant｜><think>\n";
+    private static final String WEATHER_PROMPT = "<｜User｜>what is the forecast for Paris<｜Assistant｜><think>\n";
     private static final String HI_PROMPT = "<｜User｜>hi<｜Assistant｜><think>\n";
     private static LlamaEngine engine;
     private static CompletionRunner runner;

@@ -31,7 +31,7 @@ import dev.ggufserver.models.ByteLevel;
  *   <li>a chat mentioning {@code dice}: {@code Rolling:} then uniformly random {@code " 1"}..{@code " 6"} forever
  *       (sampling with a seed is reproducible, different seeds differ);</li>
  *   <li>a chat mentioning {@code markdown}: a short thought, then {@link #MARKDOWN_ANSWER};</li>
- *   <li>a chat mentioning {@code weather}: the thought, then a DeepSeek-R1 tool call ({@link #TOOL_CALL_PIECES});
+ *   <li>a chat mentioning {@code forecast}: the thought, then a DeepSeek-R1 tool call ({@link #TOOL_CALL_PIECES});
  *       a prompt ending with a tool's output: {@link #TOOL_ANSWER};</li>
  *   <li>a raw completion prompt ending in an ordinary token: {@link #COMPLETION}, EOS.</li>
  * </ul>
@@ -59,7 +59,7 @@ public final class TinyModel {
     public static final String COMPLETION = String.join("", COMPLETION_PIECES);
     public static final int COMPLETION_TOKENS = COMPLETION_PIECES.size() + 1; // + EOS
 
-    /** After the thought, a chat mentioning {@code weather} calls get_weather in DeepSeek-R1's syntax, then EOS. */
+    /** After the thought, a chat mentioning {@code forecast} calls get_weather in DeepSeek-R1's syntax, then EOS. */
     public static final List<String> TOOL_CALL_PIECES = List.of("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>",
             "function", "<｜tool▁sep｜>", "get_weather", "\n```json\n", "{\"city\": ", "\"Paris\"}", "\n```",
             "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>");
@@ -231,8 +231,8 @@ public final class TinyModel {
         follow(chain(heading, MARKDOWN_PIECES.subList(1, MARKDOWN_PIECES.size())), eos);
         triggerTokens.get(markdownFlag).forEach(t -> follow(t, formatting));
 
-        // a chat mentioning "weather": the thought, then a DeepSeek-R1 tool call; after a tool's output, an answer
-        int weatherFlag = trigger("weather");
+        // a chat mentioning "forecast": the thought, then a DeepSeek-R1 tool call; after a tool's output, an answer
+        int weatherFlag = trigger("forecast");
         List<String> callPieces = toolSyntax == ToolSyntax.HERMES ? HERMES_CALL_PIECES : TOOL_CALL_PIECES;
         Integer special = idByText.get(callPieces.get(0));
         int callsBegin = special != null ? special : normal(callPieces.get(0));

@@ -3,6 +3,11 @@ package dev.ggufserver.api.openai;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.generation.ToolUse;
+import dev.ggufserver.grammar.StructuredOutput;
+import dev.ggufserver.grammar.ToolCallGrammar;
+import dev.ggufserver.grammar.UnsupportedSchemaException;
+import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkSplitter;
 import dev.ggufserver.engine.ContentSpan;
@@ -86,8 +91,13 @@ public final class CompletionHandlers {
         // a thinking model's template speaks of its close tag (to drop earlier thoughts, or to open one)
         boolean thinks = model.template().source().contains(ThinkSplitter.CLOSE)
                 || ThinkSplitter.forPrompt(prompt.text()).isInsideThought();
-        responder.respond(ctx, model, prompt.text(), content, "messages", request.common(), format, true, thinks,
-                (created, usage) -> new ChatShape(id, created, modelId, usage));
+        ToolUse tools = toolUse(request, model);
+        StructuredOutput output = request.common().output();
+        if (tools != null && !tools.guardsOpenedCalls()) { // required, or a named tool: the answer is calls
+            output = StructuredOutput.toolCalls(callsGrammar(request, tools.format()));
+        }
+        responder.respond(ctx, model, prompt.text(), content, "messages", request.common(), output, tools, format,
+                true, thinks, (created, usage) -> new ChatShape(id, created, modelId, usage));
     }
 
     private void textCompletion(Context ctx) {
@@ -98,9 +108,49 @@ public final class CompletionHandlers {
         String modelId = model.info().id();
         // a raw prompt is the client's own: its special-token text is meant as special tokens, and a grammar holds
         // from the first token, as in llama-server
-        responder.respond(ctx, model, request.prompt(), List.of(), "prompt", request.common(), ReasoningFormat.NONE,
-                false, false,
+        responder.respond(ctx, model, request.prompt(), List.of(), "prompt", request.common(),
+                request.common().output(), null, ReasoningFormat.NONE, false, false,
                 (created, usage) -> new TextShape(id, created, modelId, usage));
+    }
+
+    /**
+     * How this request's tool calls are read and guarded: none without tools or with tool_choice none; under auto,
+     * a call the model opens is finished under the grammar of well-formed calls; required and a named tool make
+     * the whole answer calls (see {@link #callsGrammar}).
+     */
+    private static ToolUse toolUse(RequestParser.ChatRequest request, ServedModel model) {
+        if (request.tools().isEmpty() || request.toolChoice().mode() == RequestParser.ToolChoice.Mode.NONE) {
+            return null;
+        }
+        ToolCallFormat format = ToolCallFormat.fromTemplate(model.template().source());
+        if (request.toolChoice().mode() != RequestParser.ToolChoice.Mode.AUTO) {
+            return ToolUse.parsed(format);
+        }
+        try {
+            return new ToolUse(format, ToolCallGrammar.opening(format),
+                    ToolCallGrammar.afterOpening(format, grammarTools(request.tools()), request.parallelToolCalls()));
+        } catch (UnsupportedSchemaException e) {
+            throw ApiException.invalid("tools", "unsupported_schema", "the tools together need " + e.getMessage());
+        }
+    }
+
+    /** The grammar of an answer that is calls: of any tool (required), or of the one named (one call). */
+    private static String callsGrammar(RequestParser.ChatRequest request, ToolCallFormat format) {
+        RequestParser.ToolChoice choice = request.toolChoice();
+        List<RequestParser.FunctionTool> tools = request.tools();
+        if (choice.mode() == RequestParser.ToolChoice.Mode.FUNCTION) {
+            tools = tools.stream().filter(t -> t.name().equals(choice.function())).toList();
+        }
+        try {
+            return ToolCallGrammar.calls(format, grammarTools(tools),
+                    choice.mode() == RequestParser.ToolChoice.Mode.REQUIRED && request.parallelToolCalls());
+        } catch (UnsupportedSchemaException e) {
+            throw ApiException.invalid("tools", "unsupported_schema", "the tools together need " + e.getMessage());
+        }
+    }
+
+    private static List<ToolCallGrammar.Tool> grammarTools(List<RequestParser.FunctionTool> tools) {
+        return tools.stream().map(t -> new ToolCallGrammar.Tool(t.name(), t.parameters())).toList();
     }
 
     /**

@@ -12,6 +12,7 @@ import dev.ggufserver.generation.CompletionSink;
 import dev.ggufserver.generation.PreparedCompletion;
 import dev.ggufserver.engine.AdmissionQueue;
 import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.generation.ToolUse;
 import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
@@ -56,19 +57,20 @@ final class CompletionResponder {
 
     /**
      * @param promptParam the request field the prompt came from, named in a context error
-     * @param thinksFirst  the model thinks before it answers (a structured output holds after the thought)
+     * @param output       what the answer must be (a structured output, or tool calls), or null
+     * @param tools        how tool calls are read and guarded, or null
+     * @param thinksFirst  the model thinks before it answers (a constraint holds after the thought)
      * @param shapeFactory makes the endpoint's response objects from (created, usage placeholder)
      */
     void respond(Context ctx, ServedModel model, String prompt, List<ContentSpan> content, String promptParam,
-                 RequestParser.Common common,
+                 RequestParser.Common common, StructuredOutput output, ToolUse tools,
                  ReasoningFormat reasoningFormat, boolean splitReasoning, boolean thinksFirst,
                  BiFunction<Long, Object, ResponseShape> shapeFactory) {
         int maxTokens = common.maxTokens() == null ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : common.maxTokens();
-        StructuredOutput output = common.output();
         PreparedCompletion completion = new PreparedCompletion(
                 new GenerationRequest(prompt, content, maxTokens, common.sampling(),
                         output == null ? null : output.constraint()),
-                common.stop(), reasoningFormat, splitReasoning, output, thinksFirst);
+                common.stop(), reasoningFormat, splitReasoning, output, thinksFirst, tools);
         if (logPrompts) {
             log.info("Prompt: {}", prompt);
         }

@@ -93,23 +93,12 @@ final class RequestValidator {
             format = ReasoningFormat.parse(rf).orElseThrow(() -> ApiException.invalid("reasoning_format",
                     "reasoning_format must be 'deepseek' or 'none', not '" + rf + "'"));
         }
-        refuseUntilToolCallsAreParsed(tools, choice); // issue 13: delete this line once the output side parses calls
+        if (!tools.isEmpty() && choice.mode() != ToolChoice.Mode.NONE && common.output() != null) {
+            throw ApiException.invalid("tools", "tools cannot be combined with response_format or grammar: the "
+                    + "answer is either tool calls or a structured output (use tool_choice 'none' to answer JSON)");
+        }
         return new ChatRequest(messages, common, format, tools, choice,
                 r.parallelToolCalls() == null || r.parallelToolCalls());
-    }
-
-    /** Said to a request that lets the model call tools, until calls are parsed out of its answer. */
-    static final String TOOL_CALLS_NOT_PARSED = "tools are accepted and rendered, but tool calls are not parsed yet";
-
-    /**
-     * The one gate between the request side of tool calling (done: validated, rendered into the prompt) and the
-     * output side (not yet: the model's calls would come back as raw text in content). A request that lets the
-     * model call (tool_choice other than none) is refused after it has passed every other check.
-     */
-    private static void refuseUntilToolCallsAreParsed(List<FunctionTool> tools, ToolChoice choice) {
-        if (!tools.isEmpty() && choice.mode() != ToolChoice.Mode.NONE) {
-            throw ApiException.invalid("tools", TOOL_CALLS_NOT_PARSED);
-        }
     }
 
     RequestParser.CompletionRequest validate(CompletionRequest r) {

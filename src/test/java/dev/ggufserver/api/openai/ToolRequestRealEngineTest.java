@@ -64,16 +64,4 @@ class ToolRequestRealEngineTest {
         assertThat(r.status()).as(r.body()).isEqualTo(200);
         assertThat(r.json().at("/choices/0/message/content").asText()).isEqualTo(TinyModel.ANSWER);
     }
-
-    @Test
-    void toolsThatLetTheModelCallAreRefusedUntilCallsAreParsed() {
-        Http http = new Http(RealServers.url());
-
-        Http.Response r = http.post(CHAT, json("{'messages':[" + BadTools.USER + "],'tools':[" + BadTools.WEATHER
-                + "],'tool_choice':'auto'}"));
-
-        assertThat(r.status()).isEqualTo(400);
-        assertThat(r.json().at("/error/param").asText()).isEqualTo("tools");
-        assertThat(r.json().at("/error/message").asText()).isEqualTo(RequestValidator.TOOL_CALLS_NOT_PARSED);
-    }
 }

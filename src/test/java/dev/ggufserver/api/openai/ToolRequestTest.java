@@ -91,19 +91,23 @@ class ToolRequestTest {
     }
 
     @Test
-    void untilCallsAreParsedARequestThatLetsTheModelCallIsRefusedAfterEveryOtherCheck() {
+    void toolsTheModelMayCallCannotBeCombinedWithAStructuredOutput() {
         for (String choice : List.of("", ",'tool_choice':'auto'", ",'tool_choice':'required'",
                 ",'tool_choice':{'type':'function','function':{'name':'get_weather'}}")) {
             ApiException e = error(json("{'messages':[" + BadTools.USER + "],'tools':[" + BadTools.WEATHER + "]"
-                    + choice + "}"));
+                    + choice + ",'response_format':{'type':'json_object'}}"));
 
             assertThat(e.status()).isEqualTo(400);
             assertThat(e.body().error().param()).as(choice).isEqualTo("tools");
-            assertThat(e.body().error().message()).isEqualTo(RequestValidator.TOOL_CALLS_NOT_PARSED);
+            assertThat(e.body().error().message()).contains("cannot be combined");
         }
+        ChatRequest none = chat(json("{'messages':[" + BadTools.USER + "],'tools':[" + BadTools.WEATHER + "],"
+                + "'tool_choice':'none','response_format':{'type':'json_object'}}"));
+        assertThat(none.common().output()).isNotNull();
         // other problems are named first
         assertThat(error(json("{'messages':[" + BadTools.USER + "],'tools':[" + BadTools.WEATHER + "],"
-                + "'temperature':9}")).body().error().param()).isEqualTo("temperature");
+                + "'temperature':9,'response_format':{'type':'json_object'}}")).body().error().param())
+                .isEqualTo("temperature");
     }
 
     @Test

@@ -75,8 +75,8 @@ class LlamaEngineTest {
         List<Piece> pieces = new ArrayList<>();
         List<Piece> after = new ArrayList<>();
 
-        generate("<｜User｜>what is the weather in Paris<｜Assistant｜><think>\n", 100, pieces, -1);
-        generate("<｜User｜>what is the weather in Paris<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>"
+        generate("<｜User｜>what is the forecast for Paris<｜Assistant｜><think>\n", 100, pieces, -1);
+        generate("<｜User｜>what is the forecast for Paris<｜Assistant｜><｜tool▁calls▁begin｜><｜tool▁call▁begin｜>"
                 + "function<｜tool▁sep｜>get_weather\n```json\n{}\n```<｜tool▁call▁end｜><｜end▁of▁sentence｜>"
                 + "<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>sunny<｜tool▁output▁end｜><｜tool▁outputs▁end｜>",
                 100, after, -1);
