@@ -105,7 +105,9 @@ class CommandLineIT {
             assertThat(list.exitCode()).isZero();
             assertThat(list.stdout()).contains("NAME").contains("ARCH");
             assertThat(list.stdout().lines().filter(l -> l.startsWith("tiny-r1.gguf")).findFirst().orElseThrow())
-                    .contains("qwen2").contains("F32").contains("4096").contains("177.4K");
+                    .contains("qwen2").contains("F32").contains("4096")
+                    .contains(String.format(java.util.Locale.ROOT, "%.1fK", dev.ggufserver.models.GgufReader
+                            .read(dev.ggufserver.support.RealServers.tinyModel()).parameterCount() / 1000.0));
 
             Result again = run(Map.of("HF_ENDPOINT", "http://127.0.0.1:9"), "pull", "hf:someone/tiny/tiny-r1.gguf",
                     "--models-dir", models.toString());
