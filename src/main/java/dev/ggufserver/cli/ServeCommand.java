@@ -2,6 +2,7 @@ package dev.ggufserver.cli;
 
 import dev.ggufserver.models.Downloader;
 import dev.ggufserver.models.ModelReference;
+import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.server.HttpOptions;
 import dev.ggufserver.server.ServerConfig;
@@ -9,6 +10,7 @@ import dev.ggufserver.server.StartupException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,6 +69,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "deepseek: thinking in reasoning_content; none: raw text in content "
                     + "(default: ${DEFAULT-VALUE}).")
     String reasoningFormat;
+
+    @Option(names = "--tool-format", paramLabel = "FORMAT", defaultValue = "${env:GGUF_SERVER_TOOL_FORMAT:-auto}",
+            description = "Syntax the model writes tool calls in: auto (from the chat template), deepseek-r1, "
+                    + "hermes, llama3-json, mistral or generic (default: ${DEFAULT-VALUE}).")
+    String toolFormat;
 
     @Option(names = "--max-queue", paramLabel = "N", defaultValue = "${env:GGUF_SERVER_MAX_QUEUE:-64}",
             description = "Requests that may wait for a slot; more are answered 503 (default: ${DEFAULT-VALUE}).")
@@ -208,6 +215,10 @@ public final class ServeCommand implements Callable<Integer> {
             throw usage("--max-body-bytes and --max-header-bytes must be at least 1024, and --max-messages, "
                     + "--max-prompt-chars, --idle-timeout and --max-connections at least 1");
         }
+        if (!toolFormat.equals("auto") && ToolCallFormat.parse(toolFormat).isEmpty()) {
+            throw usage("--tool-format must be auto, " + String.join(", ", Arrays.stream(ToolCallFormat.values())
+                    .map(ToolCallFormat::wireName).toList()) + ", not " + toolFormat);
+        }
         if (ReasoningFormat.parse(reasoningFormat).isEmpty()) {
             throw usage("--reasoning-format must be deepseek or none, not " + reasoningFormat);
         }
@@ -227,7 +238,7 @@ public final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
                 Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,
-                specialTokensInContent);
+                specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null));
     }
 
     /** The keys from --api-key and --api-key-file together. */

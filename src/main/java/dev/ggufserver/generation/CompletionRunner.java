@@ -143,7 +143,8 @@ public final class CompletionRunner {
         private int thoughtPassed;
         /** Under tool_choice auto: watching the free answer for a call's opening marker, and what it had written. */
         private boolean watchingForCalls;
-        private boolean callOpened;
+        /** The opening the answer wrote, if it opened a call. */
+        private ToolUse.Opening openedBy;
         private final StringBuilder generated = new StringBuilder();
         private int answerStart = -1;
         /** Tokens of held text that is not yet known to be a thought. */
@@ -260,17 +261,40 @@ public final class CompletionRunner {
             if (answerStart < 0) {
                 return pass(text);
             }
-            String opening = completion.tools().opening();
-            int at = generated.indexOf(opening, Math.max(answerStart, before - opening.length() + 1));
+            int at = -1;
+            for (ToolUse.Opening opening : completion.tools().openings()) {
+                int found = find(opening, before);
+                if (found >= 0 && (at < 0 || found < at)) {
+                    at = found;
+                    openedBy = opening;
+                }
+            }
             if (at < 0) {
                 return pass(text);
             }
-            int end = at + opening.length();
+            int end = at + openedBy.text().length();
             generated.setLength(end);
             pass(text.substring(0, end - before));
             watchingForCalls = false;
-            callOpened = true;
             return false;
+        }
+
+        /**
+         * Where {@code opening} is in the answer generated so far (-1: not there), looking only where it could have
+         * been completed by the latest piece, which began at {@code before}.
+         */
+        private int find(ToolUse.Opening opening, int before) {
+            String text = opening.text();
+            if (opening.atAnswerStart()) {
+                int start = answerStart;
+                while (start < generated.length() && Character.isWhitespace(generated.charAt(start))) {
+                    start++;
+                }
+                return generated.length() - start >= text.length()
+                        && generated.substring(start, start + text.length()).equals(text)
+                        ? start : -1;
+            }
+            return generated.indexOf(text, Math.max(answerStart, before - text.length() + 1));
         }
 
         /** Text of the answer (or of a thought that is known to be one) on its way to the client. */
@@ -334,7 +358,7 @@ public final class CompletionRunner {
             watchingForCalls = true;
             GenerationResult free = engine.generate(request, this);
             watchingForCalls = false;
-            if (!callOpened || clientGone != null || stopFilter.stopped()) {
+            if (openedBy == null || clientGone != null || stopFilter.stopped()) {
                 return free;
             }
             int used = acceptedTokens;
@@ -344,7 +368,7 @@ public final class CompletionRunner {
                 return new GenerationResult(FinishReason.LENGTH, used);
             }
             GenerationRequest rest = new GenerationRequest(request.prompt() + generated, request.contentSpans(), left,
-                    request.sampling(), Constraint.always(completion.tools().restGrammar()));
+                    request.sampling(), Constraint.always(openedBy.restGrammar()));
             try {
                 GenerationResult calls = engine.generate(rest, this);
                 return new GenerationResult(calls.reason(), used + calls.completionTokens());

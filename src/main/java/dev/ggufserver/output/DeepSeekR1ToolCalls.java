@@ -1,8 +1,5 @@
 package dev.ggufserver.output;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * DeepSeek-R1's tool-call syntax, as its chat template renders earlier calls:
  * <pre>
@@ -14,7 +11,7 @@ import java.util.List;
  * A call starts (its first delta goes out) when its name line is complete; its arguments stream as they come, up
  * to the closing fence before the call's end marker (text that might be that fence is held back). Text that does not follow the syntax before a call has started is content.
  */
-public final class DeepSeekR1ToolCalls implements ToolCallParser {
+public final class DeepSeekR1ToolCalls extends ToolCallScanner {
     public static final String CALLS_BEGIN = "<｜tool▁calls▁begin｜>";
     public static final String CALLS_END = "<｜tool▁calls▁end｜>";
     public static final String CALL_BEGIN = "<｜tool▁call▁begin｜>";
@@ -27,69 +24,39 @@ public final class DeepSeekR1ToolCalls implements ToolCallParser {
     private enum State { TEXT, BETWEEN, HEAD, OPEN_FENCE, ARGUMENTS }
 
     private State state = State.TEXT;
-    private final StringBuilder held = new StringBuilder();
-    private int calls;
     private boolean afterCall;
 
     @Override
-    public int calls() {
-        return calls;
-    }
-
-    @Override
-    public MessageDelta accept(String text) {
-        held.append(text);
-        StringBuilder content = new StringBuilder();
-        List<ToolCallDelta> deltas = new ArrayList<>();
-        while (step(content, deltas)) {
-            // each step consumes held text or changes state
-        }
-        return new MessageDelta("", content.toString(), deltas);
-    }
-
-    @Override
-    public MessageDelta finish() {
-        StringBuilder content = new StringBuilder();
-        List<ToolCallDelta> deltas = new ArrayList<>();
+    protected void flush(Out out) {
         String rest = held.toString();
-        held.setLength(0);
         switch (state) {
-            case TEXT, BETWEEN, HEAD -> content.append(state == State.TEXT ? rest : rest.strip());
-            case ARGUMENTS -> {
-                String last = rest.substring(0, withoutClosingFence(rest, rest.length()));
-                if (!last.isEmpty()) {
-                    deltas.add(ToolCallDelta.arguments(calls - 1, last));
-                }
-            }
+            case TEXT, BETWEEN, HEAD -> out.text(state == State.TEXT ? rest : rest.strip());
+            case ARGUMENTS -> out.arguments(rest.substring(0, withoutClosingFence(rest, rest.length())));
             case OPEN_FENCE -> { // nothing more of the call came
             }
         }
         state = State.TEXT;
-        return new MessageDelta("", content.toString(), deltas);
     }
 
-    /** One move of the state machine; false when it needs more text. */
-    private boolean step(StringBuilder content, List<ToolCallDelta> deltas) {
+    @Override
+    protected boolean step(Out out) {
         switch (state) {
             case TEXT -> {
                 if (afterCall) { // whitespace between and after calls is not content
-                    held.delete(0, Markers.skipSpace(held, 0));
-                    if (held.isEmpty()) {
+                    if (!skipHeldSpace()) {
                         return false;
                     }
                     afterCall = false;
                 }
                 int at = indexOfEither(held, CALLS_BEGIN, CALL_BEGIN);
                 if (at >= 0) {
-                    content.append(held, 0, at);
+                    out.text(held.subSequence(0, at));
                     boolean outer = held.indexOf(CALLS_BEGIN, at) == at;
                     held.delete(0, at + (outer ? CALLS_BEGIN.length() : CALL_BEGIN.length()));
                     state = outer ? State.BETWEEN : State.HEAD;
                     return true;
                 }
-                int keep = Markers.partialSuffix(held, CALLS_BEGIN, CALL_BEGIN);
-                content.append(held, 0, held.length() - keep);
-                held.delete(0, held.length() - keep);
+                textUpToPartial(out, CALLS_BEGIN, CALL_BEGIN);
                 return false;
             }
             case BETWEEN -> {
@@ -102,7 +69,7 @@ public final class DeepSeekR1ToolCalls implements ToolCallParser {
                 }
                 if (startsWith(rest, CALLS_END)) {
                     held.delete(0, i + CALLS_END.length());
-                    afterCall = calls > 0;
+                    afterCall = calls() > 0;
                     state = State.TEXT;
                     return true;
                 }
@@ -129,7 +96,7 @@ public final class DeepSeekR1ToolCalls implements ToolCallParser {
                     return true;
                 }
                 held.delete(0, newline + 1);
-                deltas.add(ToolCallDelta.start(calls++, CallIds.next(), name));
+                out.start(name);
                 state = State.OPEN_FENCE;
                 return true;
             }
@@ -157,17 +124,14 @@ public final class DeepSeekR1ToolCalls implements ToolCallParser {
                 // the arguments, in a string, is theirs)
                 int end = held.indexOf(CALL_END);
                 if (end >= 0) {
-                    String last = held.substring(0, withoutClosingFence(held, end));
-                    if (!last.isEmpty()) {
-                        deltas.add(ToolCallDelta.arguments(calls - 1, last));
-                    }
+                    out.arguments(held.subSequence(0, withoutClosingFence(held, end)));
                     held.delete(0, end + CALL_END.length());
                     state = State.BETWEEN;
                     return true;
                 }
                 int cut = withoutClosingFence(held, held.length() - Markers.partialSuffix(held, CALL_END));
                 if (cut > 0) {
-                    deltas.add(ToolCallDelta.arguments(calls - 1, held.substring(0, cut)));
+                    out.arguments(held.subSequence(0, cut));
                     held.delete(0, cut);
                 }
                 return false;

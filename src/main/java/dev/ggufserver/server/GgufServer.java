@@ -94,14 +94,15 @@ public final class GgufServer implements AutoCloseable {
         ChatTemplate chatTemplate = new ChatTemplate(template, gguf.specialTokenText("tokenizer.ggml.bos_token_id"),
                 gguf.specialTokenText("tokenizer.ggml.eos_token_id"), gguf.addsBosToken(),
                 config.http().maxPromptChars() + TEMPLATE_OUTPUT_SLACK, TEMPLATE_RENDER_TIMEOUT,
-                !config.specialTokensInContent());
+                !config.specialTokensInContent(), config.toolCallFormat());
         ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
                 Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
         metrics.watch(served.runner().queue(), engine);
         host.ready(served);
-        log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel", info.id(),
-                info.architecture(), info.quantization(), info.parameters(), info.contextPerRequest(),
-                info.parallel());
+        log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel, tool calls read "
+                        + "as {}{}", info.id(), info.architecture(), info.quantization(), info.parameters(),
+                info.contextPerRequest(), info.parallel(), chatTemplate.toolCallFormat().wireName(),
+                config.toolCallFormat() == null ? " (from the chat template)" : " (--tool-format)");
         return new GgufServer(app, host, engine);
     }
 

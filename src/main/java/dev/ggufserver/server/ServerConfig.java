@@ -1,5 +1,6 @@
 package dev.ggufserver.server;
 
+import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,11 +18,13 @@ import java.time.Duration;
  * @param http              keys, CORS, limits
  * @param specialTokensInContent special-token text in message content is tokenized as special tokens, as
  *                          llama-server does (lets a client write the template's control tokens: off by default)
+ * @param toolCallFormat    the syntax the model writes tool calls in; null: detected from the chat template
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, Duration watchdog,
                            Duration restartDelay, Duration shutdownGrace, int maxQueue, Duration queueTimeout,
-                           boolean engineTestHooks, HttpOptions http, boolean specialTokensInContent) {
+                           boolean engineTestHooks, HttpOptions http, boolean specialTokensInContent,
+                           ToolCallFormat toolCallFormat) {
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
     public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(1);
     public static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
@@ -34,34 +37,42 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
                                   String alias) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
                 ReasoningFormat.DEEPSEEK, false, DEFAULT_WATCHDOG, DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE,
-                DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false);
+                DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false, null);
     }
 
     /** The same server with another queue. */
     public ServerConfig withQueue(int maxQueue, Duration queueTimeout, long keepAliveMillis) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks,
-                http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent);
+                http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent, toolCallFormat);
     }
 
     /** The same server with other HTTP options. */
     public ServerConfig withHttp(HttpOptions options) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options,
-                specialTokensInContent);
+                specialTokensInContent, toolCallFormat);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http,
-                specialTokensInContent);
+                specialTokensInContent, toolCallFormat);
     }
 
     /** The same server with special-token text in content tokenized as special tokens (or not). */
     public ServerConfig withSpecialTokensInContent(boolean on) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
-                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http, on);
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http, on,
+                toolCallFormat);
+    }
+
+    /** The same server with tool calls read in {@code format} (null: as the template shows). */
+    public ServerConfig withToolCallFormat(ToolCallFormat format) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
+                specialTokensInContent, format);
     }
 
     /** The longest wait between restarts: fixed delays for tests, a capped backoff otherwise. */

@@ -9,6 +9,7 @@ import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.loader.ResourceNotFoundException;
+import dev.ggufserver.output.ToolCallFormat;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -48,6 +49,7 @@ public final class ChatTemplate {
     private final boolean engineAddsBos;
     private final Duration renderTimeout;
     private final boolean markContent;
+    private final ToolCallFormat toolCallFormat;
     private final Jinjava jinjava;
 
     /** The rendered prompt and the spans of it, {start, end} in characters, that are message content. */
@@ -70,7 +72,14 @@ public final class ChatTemplate {
      */
     public ChatTemplate(String source, String bosToken, String eosToken, boolean engineAddsBos, long maxOutputChars,
                         Duration renderTimeout, boolean markContent) {
+        this(source, bosToken, eosToken, engineAddsBos, maxOutputChars, renderTimeout, markContent, null);
+    }
+
+    /** @param toolCallFormat the syntax the model writes tool calls in; null: as the template shows it */
+    public ChatTemplate(String source, String bosToken, String eosToken, boolean engineAddsBos, long maxOutputChars,
+                        Duration renderTimeout, boolean markContent, ToolCallFormat toolCallFormat) {
         this.source = source;
+        this.toolCallFormat = toolCallFormat != null ? toolCallFormat : ToolCallFormat.fromTemplate(source);
         this.markContent = markContent;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
@@ -103,6 +112,15 @@ public final class ChatTemplate {
 
     public String source() {
         return source;
+    }
+
+    /**
+     * The syntax the model writes tool calls in (detected from the template, see
+     * {@link ToolCallFormat#fromTemplate}, unless the server was told): its answers are parsed in it, and a
+     * template that shows no tools gets that syntax described in the system prompt.
+     */
+    public ToolCallFormat toolCallFormat() {
+        return toolCallFormat;
     }
 
     /**
@@ -141,7 +159,7 @@ public final class ChatTemplate {
         if (with != null && rendersEveryTool(with, renderOnce(messages, null, null, addGenerationPrompt), tools)) {
             return with;
         }
-        return renderOnce(messages, null, ToolPrompt.segments(tools, ToolPrompt.formatFor(source)),
+        return renderOnce(messages, null, ToolPrompt.segments(tools, toolCallFormat),
                 addGenerationPrompt);
     }
 

@@ -1,5 +1,9 @@
 package dev.ggufserver.template;
 
+import dev.ggufserver.output.DeepSeekR1ToolCalls;
+import dev.ggufserver.output.HermesToolCalls;
+import dev.ggufserver.output.MistralToolCalls;
+import dev.ggufserver.output.ToolCallFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,21 +20,6 @@ import java.util.Map;
  * special-token text), is marked as content, while our own words and the call syntax keep their special tokens.
  */
 public final class ToolPrompt {
-    /** DeepSeek-R1's tool-call tokens: full-width bar U+FF5C and U+2581. */
-    public static final String R1_CALLS_BEGIN = "<｜tool▁calls▁begin｜>";
-    public static final String R1_CALL_BEGIN = "<｜tool▁call▁begin｜>";
-    public static final String R1_SEP = "<｜tool▁sep｜>";
-    public static final String R1_CALL_END = "<｜tool▁call▁end｜>";
-    public static final String R1_CALLS_END = "<｜tool▁calls▁end｜>";
-
-    /** How the model is told to write a call. */
-    public enum CallFormat {
-        /** DeepSeek-R1's own tokens, as its template renders earlier calls. */
-        DEEPSEEK_R1,
-        /** {@code <tool_call>{"name": ..., "arguments": ...}</tool_call>}, the Hermes/Qwen2.5 form. */
-        HERMES
-    }
-
     /** A piece of the text; {@code client} pieces are rendered as message content. */
     public record Segment(String text, boolean client) {
     }
@@ -38,13 +27,8 @@ public final class ToolPrompt {
     private ToolPrompt() {
     }
 
-    /** R1's syntax for a template that speaks R1's tool tokens, the Hermes form for every other template. */
-    public static CallFormat formatFor(String templateSource) {
-        return templateSource.contains(R1_CALLS_BEGIN) ? CallFormat.DEEPSEEK_R1 : CallFormat.HERMES;
-    }
-
     /** The whole text, as {@link #segments} gives it. */
-    public static String text(List<ToolDefinition> tools, CallFormat format) {
+    public static String text(List<ToolDefinition> tools, ToolCallFormat format) {
         StringBuilder text = new StringBuilder();
         for (Segment s : segments(tools, format)) {
             text.append(s.text());
@@ -52,23 +36,38 @@ public final class ToolPrompt {
         return text.toString();
     }
 
-    public static List<Segment> segments(List<ToolDefinition> tools, CallFormat format) {
+    public static List<Segment> segments(List<ToolDefinition> tools, ToolCallFormat format) {
         List<Segment> out = new ArrayList<>();
         out.add(new Segment("You can call these tools (functions), one JSON description per line:\n", false));
         for (ToolDefinition tool : tools) {
             out.add(new Segment(PythonJson.write(asTemplateSees(tool, false), -1), true));
             out.add(new Segment("\n", false));
         }
-        out.add(new Segment("\n" + switch (format) {
-            case DEEPSEEK_R1 -> "To call tools, answer with exactly this and nothing after it, one "
-                    + R1_CALL_BEGIN + "…" + R1_CALL_END + " block per call, separated by a newline:\n"
-                    + R1_CALLS_BEGIN + R1_CALL_BEGIN + "function" + R1_SEP + "NAME\n```json\n{arguments}\n```"
-                    + R1_CALL_END + R1_CALLS_END + "\n";
-            case HERMES -> "To call tools, answer with exactly this and nothing after it, one <tool_call> block "
-                    + "per call:\n<tool_call>\n{\"name\": \"NAME\", \"arguments\": {arguments}}\n</tool_call>\n";
-        } + "where NAME is the tool's name and {arguments} is a JSON object that follows its parameters schema. "
-                + "Each call's result comes back to you in a tool message. If no tool helps, answer normally.", false));
+        out.add(new Segment("\n" + callSyntax(format) + "where NAME is the tool's name and {arguments} is a JSON "
+                + "object that follows its parameters schema. Each call's result comes back to you in a tool message. "
+                + "If no tool helps, answer normally.", false));
         return out;
+    }
+
+    /** How the model is told to write calls, in the syntax its answers are parsed in. */
+    private static String callSyntax(ToolCallFormat format) {
+        return switch (format) {
+            case DEEPSEEK_R1 -> "To call tools, answer with exactly this and nothing after it, one "
+                    + DeepSeekR1ToolCalls.CALL_BEGIN + "…" + DeepSeekR1ToolCalls.CALL_END
+                    + " block per call, separated by a newline:\n" + DeepSeekR1ToolCalls.CALLS_BEGIN
+                    + DeepSeekR1ToolCalls.CALL_BEGIN + "function" + DeepSeekR1ToolCalls.SEP + "NAME\n```json\n"
+                    + "{arguments}\n```" + DeepSeekR1ToolCalls.CALL_END + DeepSeekR1ToolCalls.CALLS_END + "\n";
+            case HERMES -> "To call tools, answer with exactly this and nothing after it, one " + HermesToolCalls.OPEN
+                    + " block per call:\n" + HermesToolCalls.OPEN + "\n{\"name\": \"NAME\", \"arguments\": "
+                    + "{arguments}}\n" + HermesToolCalls.CLOSE + "\n";
+            case LLAMA3_JSON -> "To call a tool, answer with exactly this JSON and nothing else:\n"
+                    + "{\"name\": \"NAME\", \"parameters\": {arguments}}\n";
+            case MISTRAL -> "To call tools, answer with exactly this and nothing after it, one object per call:\n"
+                    + MistralToolCalls.TOOL_CALLS + "[{\"name\": \"NAME\", \"arguments\": {arguments}}]\n";
+            case GENERIC -> "Answer with one JSON object and nothing else: to call tools,\n"
+                    + "{\"tool_calls\": [{\"name\": \"NAME\", \"arguments\": {arguments}}]}\n"
+                    + "with one object per call, or, to answer in words, {\"response\": \"your answer\"}\n";
+        };
     }
 
     /**

@@ -28,6 +28,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Tool calls through the real llama.cpp on the tiny scripted model: read out of the answer, guarded by a grammar
@@ -102,8 +104,7 @@ class ToolCallGenerationTest {
     private static PreparedCompletion auto(String prompt, List<ToolCallGrammar.Tool> tools) {
         ToolCallFormat format = ToolCallFormat.DEEPSEEK_R1;
         return new PreparedCompletion(new GenerationRequest(prompt, 200, Sampling.greedy()), List.of(),
-                ReasoningFormat.DEEPSEEK, true, null, true, new ToolUse(format, ToolCallGrammar.opening(format),
-                ToolCallGrammar.afterOpening(format, tools, true)));
+                ReasoningFormat.DEEPSEEK, true, null, true, ToolUse.auto(format, tools, true));
     }
 
     @Test
@@ -145,63 +146,79 @@ class ToolCallGenerationTest {
         assertThat(a.reason()).isEqualTo(FinishReason.STOP);
     }
 
-    /** "hi" never makes the model call a tool; required does, after the free thought, with valid arguments. */
-    @Test
-    void requiredMakesAModelThatWouldNotCallCallValidly() throws Exception {
-        ToolCallFormat format = ToolCallFormat.DEEPSEEK_R1;
-        String grammar = ToolCallGrammar.calls(format, tools("{\"enum\":[\"Paris\",\"Lyon\"]}"), false);
-        StructuredOutput calls = StructuredOutput.toolCalls(grammar);
-        PreparedCompletion required = new PreparedCompletion(new GenerationRequest(HI_PROMPT, List.of(), 300,
-                Sampling.greedy(), Constraint.always(grammar)), List.of(), ReasoningFormat.DEEPSEEK, true, calls, true,
-                ToolUse.parsed(format));
-
-        Answer a = run(required);
-
-        assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
-        assertThat(a.calls()).as(a.toString()).singleElement().satisfies(c -> {
-            JsonNode arguments = JSON.readTree(c.arguments());
-            if (c.name().equals("get_weather")) {
-                assertThat(arguments.get("city").asText()).isIn("Paris", "Lyon");
-            } else {
-                assertThat(c.name()).isEqualTo("get_time");
-                assertThat(arguments.get("zone").asText()).isIn("CET", "UTC");
-            }
-        });
-        assertThat(a.content()).isEmpty();
-        assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
-    }
-
-    /** Hermes: two calls in one answer, each marker split across tokens, read out of the real engine's pieces. */
-    @Test
-    void hermesCallsWithSplitMarkersAreReadFromTheRealEngine() throws Exception {
-        Path model = RealServers.tinyModelHermes();
-        try (LlamaEngine hermes = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
-                new ModelInfo("tiny-hermes", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
+    /**
+     * The other families under auto: Hermes (two calls, each marker split across tokens), Llama 3's bare JSON (a
+     * call only at the answer's start) and Mistral's {@code [TOOL_CALLS]}, each stopped at its opening and finished
+     * under the grammar, read out of the real engine's pieces.
+     */
+    @ParameterizedTest
+    @EnumSource(value = TinyModel.ToolSyntax.class, names = {"HERMES", "LLAMA3_JSON", "MISTRAL"})
+    void callsOfEachFamilyAreOpenedGuardedAndRead(TinyModel.ToolSyntax syntax) throws Exception {
+        Path model = syntax == TinyModel.ToolSyntax.HERMES ? RealServers.tinyModelHermes()
+                : RealServers.tinyModelCalling(syntax);
+        try (LlamaEngine calling = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
+                new ModelInfo("tiny-calling", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
                 Vocabulary.fromGguf(GgufReader.read(model)))) {
-            CompletionRunner hermesRunner = ServedModel.of(hermes, new ChatTemplate("x", "", "", false),
+            CompletionRunner callingRunner = ServedModel.of(calling, new ChatTemplate("x", "", "", false),
                     ReasoningFormat.DEEPSEEK, Duration.ofSeconds(5)).runner();
-            ToolCallFormat format = ToolCallFormat.fromTemplate(RealServers.HERMES_TEMPLATE);
-            assertThat(format).isEqualTo(ToolCallFormat.HERMES);
+            ToolCallFormat format = ToolCallFormat.valueOf(syntax.name());
             PreparedCompletion completion = new PreparedCompletion(new GenerationRequest(WEATHER_PROMPT, 200,
                     Sampling.greedy()), List.of(), ReasoningFormat.DEEPSEEK, true, null, true,
-                    new ToolUse(format, ToolCallGrammar.opening(format),
-                            ToolCallGrammar.afterOpening(format, tools("{\"type\":\"string\"}"), true)));
+                    ToolUse.auto(format, tools("{\"type\":\"string\"}"), true));
+
+            // the script writes Paris; a schema that does not allow it shows that the grammar took over at the opening
+            PreparedCompletion guarded = new PreparedCompletion(new GenerationRequest(WEATHER_PROMPT, 200,
+                    Sampling.greedy()), List.of(), ReasoningFormat.DEEPSEEK, true, null, true,
+                    ToolUse.auto(format, tools("{\"enum\":[\"Lyon\",\"Nice\"]}"), false));
 
             CompletionRunner saved = runner;
-            runner = hermesRunner;
+            runner = callingRunner;
             Answer a;
+            Answer held;
             try {
                 a = run(completion);
+                held = run(guarded);
             } finally {
                 runner = saved;
             }
 
+            assertThat(held.calls()).as(held.toString()).singleElement().satisfies(c ->
+                    assertThat(JSON.readTree(c.arguments()).get("city").asText()).isIn("Lyon", "Nice"));
             assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
-            assertThat(a.content()).isEmpty();
-            assertThat(a.calls()).as(a.toString()).extracting(ToolCall::name).containsExactly("get_weather", "get_time");
+            assertThat(a.content()).as(a.toString()).isEmpty();
+            List<String> names = syntax == TinyModel.ToolSyntax.HERMES ? List.of("get_weather", "get_time")
+                    : List.of("get_weather");
+            assertThat(a.calls()).as(a.toString()).extracting(ToolCall::name).containsExactlyElementsOf(names);
             assertThat(JSON.readTree(a.calls().get(0).arguments()).get("city").asText()).isEqualTo("Paris");
-            assertThat(JSON.readTree(a.calls().get(1).arguments()).get("zone").asText()).isEqualTo("CET");
+            if (names.size() > 1) {
+                assertThat(JSON.readTree(a.calls().get(1).arguments()).get("zone").asText()).isEqualTo("CET");
+            }
             assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
         }
+    }
+
+    /**
+     * "hi" never makes the model call a tool; required does, after the free thought: every family's grammar,
+     * forced on the model, is read back as one valid call (parallel_tool_calls false).
+     */
+    @ParameterizedTest
+    @EnumSource(ToolCallFormat.class)
+    void requiredWorksInEveryFamily(ToolCallFormat format) throws Exception {
+        String grammar = ToolCallGrammar.calls(format, tools("{\"enum\":[\"Paris\",\"Lyon\"]}"), false);
+        PreparedCompletion required = new PreparedCompletion(new GenerationRequest(HI_PROMPT, List.of(), 300,
+                Sampling.greedy(), Constraint.always(grammar)), List.of(), ReasoningFormat.DEEPSEEK, true,
+                StructuredOutput.toolCalls(grammar), true, ToolUse.parsed(format));
+
+        Answer a = run(required);
+
+        assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
+        assertThat(a.content()).as(a.toString()).isEmpty();
+        assertThat(a.calls()).as(a.toString()).singleElement().satisfies(c -> {
+            JsonNode arguments = JSON.readTree(c.arguments());
+            assertThat(c.name()).isIn("get_weather", "get_time");
+            assertThat(arguments.get(c.name().equals("get_weather") ? "city" : "zone").asText())
+                    .isIn("Paris", "Lyon", "CET", "UTC");
+        });
+        assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
     }
 }

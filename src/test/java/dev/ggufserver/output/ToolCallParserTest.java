@@ -19,6 +19,21 @@ class ToolCallParserTest {
             + "\"arguments\": {\"city\": \"Paris\", \"note\": \"a } brace, in a string \\\" and a quote\"}}\n</tool_call>\n"
             + "<tool_call>\n{\"arguments\": {\"zone\": \"CET\"}, \"name\": \"get_time\"}\n</tool_call>";
 
+    static final String LLAMA3_TWO_CALLS = "  {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\", "
+            + "\"note\": \"a } brace\"}}; {\"type\": \"function\", \"name\": \"get_time\", \"parameters\": "
+            + "{\"zone\": \"CET\"}}";
+    static final String MISTRAL_TWO_CALLS = "Let me check both.[TOOL_CALLS] [{\"name\": \"get_weather\", "
+            + "\"arguments\": {\"city\": \"Paris\", \"note\": \"a ] bracket\"}, \"id\": \"a1B2c3D4e\"}, "
+            + "{\"id\": \"f5G6h7I8j\", \"name\": \"get_time\", \"arguments\": {\"zone\": \"CET\"}}]";
+    static final String MISTRAL_V11_TWO_CALLS = "Let me check both.[TOOL_CALLS]get_weather[ARGS]{\"city\": "
+            + "\"Paris\", \"note\": \"a ] bracket\"}[TOOL_CALLS]get_time[CALL_ID]f5G6h7I8j[ARGS]{\"zone\": \"CET\"}";
+    static final String GENERIC_TWO_CALLS = "{\"tool_calls\": [{\"name\": \"get_weather\", \"arguments\": "
+            + "{\"city\": \"Paris\", \"note\": \"a ] bracket\"}}, {\"name\": \"get_time\", \"arguments\": "
+            + "{\"zone\": \"CET\"}}]}";
+    static final List<String[]> TWO_CALLS = List.of(
+            new String[] {"get_weather", "{\"city\": \"Paris\", \"note\": \"a } brace\"}"},
+            new String[] {"get_time", "{\"zone\": \"CET\"}"});
+
     record Folded(String reasoning, String content, List<ToolCall> calls, int deltas) {
     }
 
@@ -156,5 +171,70 @@ class ToolCallParserTest {
                 List.of(R1_TWO_CALLS));
 
         assertThat(f.calls().get(0).id()).isNotEqualTo(f.calls().get(1).id());
+    }
+
+    @Test
+    void llama3JsonCallsAreFoundHoweverTheTextIsChunked() {
+        assertEveryChunkingGives(LLAMA3_TWO_CALLS, Llama3JsonToolCalls::new, "", TWO_CALLS);
+        assertEveryChunkingGives("<|python_tag|>{\"name\": \"get_time\", \"parameters\": {\"zone\": \"CET\"}}",
+                Llama3JsonToolCalls::new, "", TWO_CALLS.subList(1, 2));
+    }
+
+    @Test
+    void mistralCallsAreFoundHoweverTheTextIsChunkedInBothItsSyntaxes() {
+        List<String[]> calls = List.of(new String[] {"get_weather", "{\"city\": \"Paris\", \"note\": \"a ] bracket\"}"},
+                TWO_CALLS.get(1));
+        // a call whose id comes before its name is read whole: its arguments come back compact
+        assertEveryChunkingGives(MISTRAL_TWO_CALLS, MistralToolCalls::new, "Let me check both.", List.of(calls.get(0),
+                new String[] {"get_time", "{\"zone\":\"CET\"}"}));
+        assertEveryChunkingGives(MISTRAL_V11_TWO_CALLS, MistralToolCalls::new, "Let me check both.", calls);
+    }
+
+    @Test
+    void genericCallsAndResponsesAreRead() {
+        List<String[]> calls = List.of(new String[] {"get_weather", "{\"city\":\"Paris\",\"note\":\"a ] bracket\"}"},
+                new String[] {"get_time", "{\"zone\":\"CET\"}"});
+        assertEveryChunkingGives(GENERIC_TWO_CALLS, GenericJsonToolCalls::new, "", calls);
+        assertEveryChunkingGives("{\"response\": \"Sunny, \\\"warm\\\" {and} dry.\"}", GenericJsonToolCalls::new,
+                "Sunny, \"warm\" {and} dry.", List.of());
+    }
+
+    /** Llama 3's bare JSON is a call only as the whole answer; other JSON, and JSON in prose, is content. */
+    @Test
+    void jsonThatIsNoCallIsContent() {
+        String prose = "Use {\"name\": \"get_time\", \"parameters\": {}} to ask.";
+        String otherJson = "{\"city\": \"Paris\"} is the answer";
+        for (String text : List.of(prose, otherJson)) {
+            assertEveryChunkingGives(text, Llama3JsonToolCalls::new, text, List.of());
+            assertEveryChunkingGives(text, GenericJsonToolCalls::new, text, List.of());
+        }
+        assertEveryChunkingGives("[TOOL_CALLS] not a call", MistralToolCalls::new, "not a call", List.of());
+        assertEveryChunkingGives("<|python_tag|>brave_search.call(query=\"x\")", Llama3JsonToolCalls::new,
+                "brave_search.call(query=\"x\")", List.of());
+    }
+
+    @Test
+    void everyParserKeepsAnUnfinishedCallsArgumentsAndTellsTheFormatFromTheTemplate() {
+        Folded llama = fold(new OutputParser(ThinkSplitter.passthrough(), new Llama3JsonToolCalls()),
+                List.of("{\"name\": \"f\", \"parameters\": {\"a\": 1"));
+        Folded mistral = fold(new OutputParser(ThinkSplitter.passthrough(), new MistralToolCalls()),
+                List.of("[TOOL_CALLS][{\"name\": \"f\", \"arguments\": {\"a\": 1"));
+        assertThat(llama.calls()).singleElement().satisfies(c -> assertThat(c.arguments()).isEqualTo("{\"a\": 1"));
+        assertThat(mistral.calls()).singleElement().satisfies(c -> assertThat(c.arguments()).isEqualTo("{\"a\": 1"));
+
+        assertThat(ToolCallFormat.fromTemplate("{{ '<｜tool▁calls▁begin｜>' }}")).isEqualTo(ToolCallFormat.DEEPSEEK_R1);
+        assertThat(ToolCallFormat.fromTemplate("{{- '[AVAILABLE_TOOLS] [' }}...{{- '[TOOL_CALLS] [' }}"))
+                .isEqualTo(ToolCallFormat.MISTRAL);
+        assertThat(ToolCallFormat.fromTemplate("{{- \"<|start_header_id|>ipython<|end_header_id|>\\n\\n\" }}"))
+                .isEqualTo(ToolCallFormat.LLAMA3_JSON);
+        assertThat(ToolCallFormat.fromTemplate("{{- '<|python_tag|>' + tool_call.name }}"))
+                .isEqualTo(ToolCallFormat.LLAMA3_JSON);
+        assertThat(ToolCallFormat.fromTemplate("<tool_call>\n{{ tool_call | tojson }}\n</tool_call>"))
+                .isEqualTo(ToolCallFormat.HERMES);
+        assertThat(ToolCallFormat.fromTemplate("{{ messages }}")).isEqualTo(ToolCallFormat.HERMES);
+        for (ToolCallFormat f : ToolCallFormat.values()) {
+            assertThat(ToolCallFormat.parse(f.wireName())).contains(f);
+        }
+        assertThat(ToolCallFormat.LLAMA3_JSON.wireName()).isEqualTo("llama3-json");
     }
 }

@@ -115,6 +115,15 @@ public final class RealServers {
         return file;
     }
 
+    /** The tiny model with the official template, whose weather script calls tools in {@code syntax}. */
+    public static synchronized Path tinyModelCalling(TinyModel.ToolSyntax syntax) {
+        Path file = DIR.resolve("tiny-calls-" + syntax.name().toLowerCase(java.util.Locale.ROOT) + ".gguf");
+        if (!Files.exists(file)) {
+            deletedAtExit(TinyModel.write(DIR, file.getFileName().toString(), TinyModel.officialTemplate(), syntax));
+        }
+        return file;
+    }
+
     /** Hermes-style, over the tiny model's role tokens; a tool's output ends the prompt as R1's template does. */
     public static final String HERMES_TEMPLATE = """
             {%- if tools %}<｜User｜># Tools

@@ -1,5 +1,6 @@
 package dev.ggufserver.template;
 
+import dev.ggufserver.output.ToolCallFormat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ggufserver.testmodel.TinyModel;
@@ -77,7 +78,7 @@ class ChatTemplateToolsTest {
         ChatTemplate.RenderedChat chat = r1().renderChat(List.of(new ChatMessage("system", "Be brief."),
                 new ChatMessage("user", "weather?")), List.of(WEATHER, TIME), true);
 
-        String tools = ToolPrompt.text(List.of(WEATHER, TIME), ToolPrompt.CallFormat.DEEPSEEK_R1);
+        String tools = ToolPrompt.text(List.of(WEATHER, TIME), ToolCallFormat.DEEPSEEK_R1);
         assertThat(chat.text()).isEqualTo(BOS + tools + "\n\nBe brief.<｜User｜>weather?<｜Assistant｜><think>\n");
         assertThat(tools)
                 .contains("{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": "
@@ -87,14 +88,14 @@ class ChatTemplateToolsTest {
                 .contains("{\"type\": \"function\", \"function\": {\"name\": \"get_time\", \"parameters\": "
                         + "{\"type\": \"object\", \"properties\": {}}}}\n")
                 .contains(R1_CALL_SYNTAX);
-        assertThat(ToolPrompt.formatFor(TinyModel.officialTemplate())).isEqualTo(ToolPrompt.CallFormat.DEEPSEEK_R1);
+        assertThat(ToolCallFormat.fromTemplate(TinyModel.officialTemplate())).isEqualTo(ToolCallFormat.DEEPSEEK_R1);
     }
 
     @Test
     void withoutASystemMessageTheToolsBecomeOne() throws Exception {
         String prompt = r1().renderChat(List.of(new ChatMessage("user", "weather?")), List.of(WEATHER), true).text();
 
-        assertThat(prompt).isEqualTo(BOS + ToolPrompt.text(List.of(WEATHER), ToolPrompt.CallFormat.DEEPSEEK_R1)
+        assertThat(prompt).isEqualTo(BOS + ToolPrompt.text(List.of(WEATHER), ToolCallFormat.DEEPSEEK_R1)
                 + "<｜User｜>weather?<｜Assistant｜><think>\n");
     }
 
@@ -120,7 +121,7 @@ class ChatTemplateToolsTest {
                 + "<|im_start|>user\n<tool_response>\n22 degrees\n</tool_response><|im_end|>\n"
                 + "<|im_start|>assistant\n");
         assertThat(prompt).doesNotContain("You can call");
-        assertThat(ToolPrompt.formatFor(HERMES)).isEqualTo(ToolPrompt.CallFormat.HERMES);
+        assertThat(ToolCallFormat.fromTemplate(HERMES)).isEqualTo(ToolCallFormat.HERMES);
     }
 
     @Test
@@ -179,7 +180,7 @@ class ChatTemplateToolsTest {
         String prompt = new ChatTemplate(refusing, "", "", false)
                 .renderChat(List.of(new ChatMessage("user", "hi")), List.of(TIME), false).text();
 
-        assertThat(prompt).isEqualTo("[system]" + ToolPrompt.text(List.of(TIME), ToolPrompt.CallFormat.HERMES)
+        assertThat(prompt).isEqualTo("[system]" + ToolPrompt.text(List.of(TIME), ToolCallFormat.HERMES)
                 + "[user]hi");
         assertThat(prompt).contains("<tool_call>\n{\"name\": \"NAME\", \"arguments\": {arguments}}\n</tool_call>");
     }

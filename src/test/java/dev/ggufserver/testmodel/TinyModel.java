@@ -75,6 +75,16 @@ public final class TinyModel {
             "\"arguments\": {\"city\": \"Paris\"}}", "\n</tool_", "call>", "\n<tool_call>",
             "\n{\"name\": \"get_time\", \"arguments\": ", "{\"zone\": \"CET\"}}\n", "</tool_call>");
 
+    /**
+     * The Llama 3 JSON variant's call: a bare object as the whole answer. Its opening {@code {} is a byte token, so
+     * the prompt continued after it ends on the same token.
+     */
+    public static final List<String> LLAMA3_CALL_PIECES = List.of("{", "\"name\": \"get_weather\", \"parameters\": ",
+            "{\"city\": \"Paris\"}}");
+    /** The Mistral variant's call; its opening marker ends on the byte token {@code ]}. */
+    public static final List<String> MISTRAL_CALL_PIECES = List.of("[TOOL_CALLS", "]",
+            "[{\"name\": \"get_weather\", \"arguments\": ", "{\"city\": \"Paris\"}}]");
+
     /** What follows a tool's output (the R1 template ends such a prompt with {@code <｜tool▁outputs▁end｜>}). */
     public static final List<String> TOOL_ANSWER_PIECES = List.of("It's", " sunny", " in Paris.");
     public static final String TOOL_ANSWER = String.join("", TOOL_ANSWER_PIECES);
@@ -110,7 +120,17 @@ public final class TinyModel {
     private final int defaultDim;
 
     /** The syntax the weather script writes its tool calls in. */
-    public enum ToolSyntax { DEEPSEEK_R1, HERMES }
+    public enum ToolSyntax {
+        DEEPSEEK_R1(TOOL_CALL_PIECES), HERMES(HERMES_CALL_PIECES), LLAMA3_JSON(LLAMA3_CALL_PIECES),
+        MISTRAL(MISTRAL_CALL_PIECES);
+
+        /** The weather script's answer, token by token. */
+        public final List<String> callPieces;
+
+        ToolSyntax(List<String> callPieces) {
+            this.callPieces = callPieces;
+        }
+    }
 
     private final ToolSyntax toolSyntax;
 
@@ -233,7 +253,7 @@ public final class TinyModel {
 
         // a chat mentioning "forecast": the thought, then a DeepSeek-R1 tool call; after a tool's output, an answer
         int weatherFlag = trigger("forecast");
-        List<String> callPieces = toolSyntax == ToolSyntax.HERMES ? HERMES_CALL_PIECES : TOOL_CALL_PIECES;
+        List<String> callPieces = toolSyntax.callPieces;
         Integer special = idByText.get(callPieces.get(0));
         int callsBegin = special != null ? special : normal(callPieces.get(0));
         branch(endThink, weatherFlag, callsBegin);

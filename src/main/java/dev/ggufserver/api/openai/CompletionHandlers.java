@@ -122,13 +122,12 @@ public final class CompletionHandlers {
         if (request.tools().isEmpty() || request.toolChoice().mode() == RequestParser.ToolChoice.Mode.NONE) {
             return null;
         }
-        ToolCallFormat format = ToolCallFormat.fromTemplate(model.template().source());
+        ToolCallFormat format = model.template().toolCallFormat();
         if (request.toolChoice().mode() != RequestParser.ToolChoice.Mode.AUTO) {
             return ToolUse.parsed(format);
         }
         try {
-            return new ToolUse(format, ToolCallGrammar.opening(format),
-                    ToolCallGrammar.afterOpening(format, grammarTools(request.tools()), request.parallelToolCalls()));
+            return ToolUse.auto(format, grammarTools(request.tools()), request.parallelToolCalls());
         } catch (UnsupportedSchemaException e) {
             throw ApiException.invalid("tools", "unsupported_schema", "the tools together need " + e.getMessage());
         }
