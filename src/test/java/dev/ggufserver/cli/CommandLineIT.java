@@ -62,7 +62,7 @@ class CommandLineIT {
         Result help = run("--help");
         assertThat(help.exitCode()).isZero();
         assertThat(help.stdout()).contains("--model", "--ctx-size", "--parallel", "--reasoning-format",
-                "GGUF_SERVER_PORT");
+                "--tool-format", "GGUF_SERVER_PORT");
 
         Result version = run("--version");
         assertThat(version.exitCode()).isZero();
@@ -77,6 +77,7 @@ class CommandLineIT {
                 "--bogus", "Unknown option",
                 "--port=70000 --model=x.gguf", "--port must be between 0 and 65535",
                 "--reasoning-format=loud --model=x.gguf", "--reasoning-format must be deepseek or none",
+                "--tool-format=yaml --model=x.gguf", "--tool-format must be auto, deepseek-r1, hermes",
                 "--parallel=abc --model=x.gguf", "--parallel",
                 "--model=" + dir.resolve("missing.gguf"), "model file not found",
                 "--model=" + dir, "not a file",

@@ -65,6 +65,23 @@ class ChatTemplateToolsTest {
         return schema;
     }
 
+    /** A template that shows no tools is told the call syntax of the family the server reads (--tool-format). */
+    @Test
+    void theInjectedCallSyntaxIsTheOneTheServerReads() throws Exception {
+        for (ToolCallFormat format : ToolCallFormat.values()) {
+            ChatTemplate template = new ChatTemplate(TinyModel.officialTemplate(), BOS, EOS, false, 1 << 20,
+                    java.time.Duration.ofSeconds(5), true, format);
+            String prompt = template.renderChat(List.of(new ChatMessage("user", "weather?")), List.of(WEATHER), true)
+                    .text();
+
+            assertThat(template.toolCallFormat()).isEqualTo(format);
+            assertThat(prompt).as(format.toString()).contains(ToolPrompt.text(List.of(WEATHER), format));
+        }
+        assertThat(ToolPrompt.text(List.of(WEATHER), ToolCallFormat.MISTRAL)).contains("[TOOL_CALLS][{\"name\"");
+        assertThat(ToolPrompt.text(List.of(WEATHER), ToolCallFormat.LLAMA3_JSON)).contains("\"parameters\"");
+        assertThat(ToolPrompt.text(List.of(WEATHER), ToolCallFormat.GENERIC)).contains("{\"response\"");
+    }
+
     private static ChatTemplate r1() {
         return new ChatTemplate(TinyModel.officialTemplate(), BOS, EOS, false);
     }

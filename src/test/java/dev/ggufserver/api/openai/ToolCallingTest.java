@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.output.ToolCallFormat;
+import dev.ggufserver.server.GgufServer;
+import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.support.Http;
 import dev.ggufserver.support.RealServers;
 import dev.ggufserver.testmodel.TinyModel;
@@ -129,6 +132,35 @@ class ToolCallingTest {
         } else {
             assertThat(call.get("name").asText()).isEqualTo("get_weather");
             assertThat(arguments.get("city").isTextual()).isTrue();
+        }
+    }
+
+    /**
+     * --tool-format replaces the family the template shows (R1's here): the model is told Mistral's syntax, is held
+     * to it under required, and its answer is read in it, streamed and not.
+     */
+    @Test
+    void theToolFormatOptionReplacesTheTemplatesFamily() throws Exception {
+        try (GgufServer server = GgufServer.start(ServerConfig.of(RealServers.tinyModel(), "127.0.0.1", 0, 2048, 1,
+                2, "tiny-r1").withToolCallFormat(ToolCallFormat.MISTRAL))) {
+            Http mistral = new Http("http://127.0.0.1:" + server.port());
+            String body = request("{'role':'user','content':'hi'}", ",'tool_choice':'required'");
+
+            JsonNode message = mistral.post(CHAT, body).json().get("choices").get(0).get("message");
+            Streamed streamed = stream(mistral, request("{'role':'user','content':'hi'}",
+                    ",'tool_choice':'required','stream':true"));
+
+            assertThat(message.get("content").isNull()).isTrue();
+            assertThat(message.get("tool_calls")).hasSize(1);
+            JsonNode call = message.get("tool_calls").get(0).get("function");
+            assertThat(call.get("name").asText()).isIn("get_weather", "get_time");
+            assertThat(JSON.readTree(call.get("arguments").asText()).isObject()).isTrue();
+            assertThat(streamed.content()).isEmpty();
+            assertThat(streamed.finishReason()).isEqualTo("tool_calls");
+            assertThat(streamed.calls()).singleElement().satisfies(c -> {
+                assertThat(c.get("name").asText()).isEqualTo(call.get("name").asText());
+                assertThat(c.get("arguments").asText()).isEqualTo(call.get("arguments").asText());
+            });
         }
     }
 
