@@ -10,6 +10,7 @@ import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.loader.ResourceNotFoundException;
 import dev.ggufserver.output.ToolCallFormat;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -263,7 +264,7 @@ public final class ChatTemplate {
                 function.put("name", call.name());
                 function.put("arguments", ToolArguments.of(call.arguments(), markContent));
                 Map<String, Object> c = new LinkedHashMap<>();
-                c.put("id", call.id());
+                c.put("id", templateCallId(call.id()));
                 c.put("type", "function");
                 c.put("function", function);
                 calls.add(c);
@@ -271,9 +272,32 @@ public final class ChatTemplate {
             map.put("tool_calls", calls);
         }
         if (m.toolCallId() != null) {
-            map.put("tool_call_id", m.toolCallId());
+            map.put("tool_call_id", templateCallId(m.toolCallId()));
         }
         return map;
+    }
+
+    /**
+     * Mistral's templates refuse any call id that is not 9 letters and digits, so ours ({@code call_} and 24 more)
+     * would make every conversation with a tool result a 400: for them each id becomes 9 characters derived from it,
+     * the same for a call and for the tool message that answers it.
+     */
+    private String templateCallId(String id) {
+        if (toolCallFormat != ToolCallFormat.MISTRAL || id == null || id.matches("[a-zA-Z0-9]{9}")) {
+            return id;
+        }
+        byte[] hash;
+        try {
+            hash = java.security.MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+        String alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        StringBuilder short9 = new StringBuilder(9);
+        for (int i = 0; i < 9; i++) {
+            short9.append(alphabet.charAt((hash[i] & 0xff) % alphabet.length()));
+        }
+        return short9.toString();
     }
 
     /** Puts the tool text in front of the first message's content if it is a system message, else adds one. */

@@ -82,6 +82,36 @@ class ChatTemplateToolsTest {
         assertThat(ToolPrompt.text(List.of(WEATHER), ToolCallFormat.GENERIC)).contains("{\"response\"");
     }
 
+    /**
+     * Mistral's templates raise unless a call id is 9 letters and digits: ours are longer, so the template sees each
+     * as 9 characters derived from it, the same in the call and in the tool message that answers it.
+     */
+    @Test
+    void mistralTemplatesSeeNineCharacterCallIdsThatStillPairUp() throws Exception {
+        String source = """
+                {%- for m in messages %}
+                {%- if m.tool_calls %}{% for c in m.tool_calls %}{% if c.id|length != 9 %}{{ raise_exception('Tool call IDs should be alphanumeric strings with length 9!') }}{% endif %}[TOOL_CALLS]{{ c.id }}{% endfor %}
+                {%- elif m.role == 'tool' %}[TOOL_RESULTS]{{ m.tool_call_id }}:{{ m.content }}
+                {%- else %}[INST]{{ m.content }}[/INST]{% endif %}
+                {%- endfor %}""";
+        List<ChatMessage> conversation = List.of(new ChatMessage("user", "weather?"),
+                new ChatMessage("assistant", "", null, List.of(new ToolCall("call_abcdefghijklmnopqrstuvwx",
+                        "get_weather", "{}")), null),
+                new ChatMessage("tool", "22 degrees", null, List.of(), "call_abcdefghijklmnopqrstuvwx"));
+        ChatTemplate mistral = new ChatTemplate(source, BOS, EOS, false);
+
+        String prompt = mistral.render(conversation, false);
+
+        assertThat(mistral.toolCallFormat()).isEqualTo(ToolCallFormat.MISTRAL);
+        java.util.regex.Matcher ids = java.util.regex.Pattern
+                .compile("\\[TOOL_CALLS\\]([a-zA-Z0-9]{9})\\[TOOL_RESULTS\\]([a-zA-Z0-9]{9}):22 degrees").matcher(prompt);
+        assertThat(ids.find()).as(prompt).isTrue();
+        assertThat(ids.group(1)).isEqualTo(ids.group(2));
+        // other families keep the ids as sent (which this template refuses)
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ChatTemplate(source.replace("[TOOL_CALLS]",
+                "<tool_call>"), BOS, EOS, false).render(conversation, false)).isInstanceOf(TemplateException.class);
+    }
+
     private static ChatTemplate r1() {
         return new ChatTemplate(TinyModel.officialTemplate(), BOS, EOS, false);
     }
