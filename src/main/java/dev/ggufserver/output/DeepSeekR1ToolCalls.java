@@ -24,7 +24,6 @@ public final class DeepSeekR1ToolCalls extends ToolCallScanner {
     private enum State { TEXT, BETWEEN, HEAD, OPEN_FENCE, ARGUMENTS }
 
     private State state = State.TEXT;
-    private boolean afterCall;
 
     @Override
     protected void flush(Out out) {
@@ -42,11 +41,8 @@ public final class DeepSeekR1ToolCalls extends ToolCallScanner {
     protected boolean step(Out out) {
         switch (state) {
             case TEXT -> {
-                if (afterCall) { // whitespace between and after calls is not content
-                    if (!skipHeldSpace()) {
-                        return false;
-                    }
-                    afterCall = false;
+                if (!skipSpaceAfterCall()) { // whitespace between and after calls is not content
+                    return false;
                 }
                 int at = indexOfEither(held, CALLS_BEGIN, CALL_BEGIN);
                 if (at >= 0) {

@@ -15,41 +15,27 @@ public final class HermesToolCalls extends ToolCallScanner {
 
     private final JsonCallReader reader = new JsonCallReader(List.of("arguments"));
     private State state = State.TEXT;
-    private boolean afterCall;
 
     @Override
     protected boolean step(Out out) {
         switch (state) {
             case TEXT -> {
-                if (afterCall) { // whitespace between and after calls is not content
-                    if (!skipHeldSpace()) {
-                        return false;
-                    }
-                    afterCall = false;
-                }
-                int at = held.indexOf(OPEN);
-                if (at < 0) {
-                    textUpToPartial(out, OPEN);
+                if (!skipSpaceAfterCall()) { // whitespace between and after calls is not content
                     return false;
                 }
-                out.text(held.subSequence(0, at));
-                held.delete(0, at + OPEN.length());
+                if (!textUpTo(out, OPEN)) {
+                    return false;
+                }
                 reader.reset();
                 state = State.CALL;
                 return true;
             }
             case CALL -> {
-                switch (reader.read(held, out)) {
-                    case MORE -> {
-                        return false;
-                    }
-                    case CALL -> state = State.CLOSE;
-                    case NOT_A_CALL -> {
-                        out.text(OPEN);
-                        out.text(reader.rejected());
-                        state = State.TEXT;
-                    }
+                JsonCallReader.Result read = reader.read(held, out, OPEN);
+                if (read == JsonCallReader.Result.MORE) {
+                    return false;
                 }
+                state = read == JsonCallReader.Result.CALL ? State.CLOSE : State.TEXT;
                 return true;
             }
             case CLOSE -> {
@@ -75,13 +61,7 @@ public final class HermesToolCalls extends ToolCallScanner {
     protected void flush(Out out) {
         switch (state) {
             case TEXT -> out.text(held);
-            case CALL -> {
-                if (reader.inCall()) {
-                    reader.flush(held, out);
-                } else {
-                    out.text(held.toString().strip()); // an unfinished block that never became a call
-                }
-            }
+            case CALL -> reader.flush(held, out);
             case CLOSE -> {
             }
         }

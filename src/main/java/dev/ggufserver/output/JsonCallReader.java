@@ -43,24 +43,32 @@ final class JsonCallReader {
         rejected = "";
     }
 
-    /** After {@link Result#NOT_A_CALL}: the text it consumed (the object that was no call; empty if no object). */
-    String rejected() {
-        return rejected;
-    }
-
-    /** Whether a call has started and is not finished (its arguments or the rest of its object are due). */
-    boolean inCall() {
-        return state == State.ARGUMENTS || state == State.TAIL;
-    }
-
-    /** The answer ended here: the arguments so far are the call's (a cut call keeps what it had). */
+    /**
+     * The answer ended here: the arguments so far are the call's (a cut call keeps what it had); text that had not
+     * become a call is content.
+     */
     void flush(StringBuilder held, ToolCallScanner.Out out) {
         if (state == State.ARGUMENTS) {
             out.arguments(held);
+        } else if (state != State.TAIL) {
+            out.text(held);
         }
     }
 
-    Result read(StringBuilder held, ToolCallScanner.Out out) {
+    /**
+     * Reads on; when the text turns out to be no call, it goes out as content after {@code prefix} (the marker the
+     * family wrote before it, or "").
+     */
+    Result read(StringBuilder held, ToolCallScanner.Out out, String prefix) {
+        Result result = read(held, out);
+        if (result == Result.NOT_A_CALL) {
+            out.text(prefix);
+            out.text(rejected);
+        }
+        return result;
+    }
+
+    private Result read(StringBuilder held, ToolCallScanner.Out out) {
         while (true) {
             switch (state) {
                 case HEAD -> {

@@ -34,28 +34,19 @@ public final class Llama3JsonToolCalls extends ToolCallScanner {
                 return true;
             }
             case TEXT -> {
-                int at = held.indexOf(PYTHON_TAG);
-                if (at < 0) {
-                    textUpToPartial(out, PYTHON_TAG);
+                if (!textUpTo(out, PYTHON_TAG)) {
                     return false;
                 }
-                out.text(held.subSequence(0, at));
-                held.delete(0, at + PYTHON_TAG.length());
                 reader.reset();
                 state = State.CALL;
                 return true;
             }
             case CALL -> {
-                switch (reader.read(held, out)) {
-                    case MORE -> {
-                        return false;
-                    }
-                    case CALL -> state = State.BETWEEN;
-                    case NOT_A_CALL -> {
-                        out.text(reader.rejected());
-                        state = State.TEXT;
-                    }
+                JsonCallReader.Result read = reader.read(held, out, "");
+                if (read == JsonCallReader.Result.MORE) {
+                    return false;
                 }
+                state = read == JsonCallReader.Result.CALL ? State.BETWEEN : State.TEXT;
                 return true;
             }
             case BETWEEN -> {
@@ -88,13 +79,7 @@ public final class Llama3JsonToolCalls extends ToolCallScanner {
     protected void flush(Out out) {
         switch (state) {
             case START, TEXT -> out.text(held);
-            case CALL -> {
-                if (reader.inCall()) {
-                    reader.flush(held, out);
-                } else {
-                    out.text(held);
-                }
-            }
+            case CALL -> reader.flush(held, out);
             case BETWEEN -> {
             }
         }

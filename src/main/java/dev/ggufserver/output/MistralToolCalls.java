@@ -20,25 +20,17 @@ public final class MistralToolCalls extends ToolCallScanner {
     private final JsonCallReader reader = new JsonCallReader(List.of("arguments"));
     private final JsonScan scan = new JsonScan();
     private State state = State.TEXT;
-    private boolean afterCall;
 
     @Override
     protected boolean step(Out out) {
         switch (state) {
             case TEXT -> {
-                if (afterCall) {
-                    if (!skipHeldSpace()) {
-                        return false;
-                    }
-                    afterCall = false;
-                }
-                int at = held.indexOf(TOOL_CALLS);
-                if (at < 0) {
-                    textUpToPartial(out, TOOL_CALLS);
+                if (!skipSpaceAfterCall()) { // whitespace between and after calls is not content
                     return false;
                 }
-                out.text(held.subSequence(0, at));
-                held.delete(0, at + TOOL_CALLS.length());
+                if (!textUpTo(out, TOOL_CALLS)) {
+                    return false;
+                }
                 state = State.AFTER_MARKER;
                 return true;
             }
@@ -75,16 +67,11 @@ public final class MistralToolCalls extends ToolCallScanner {
                 return true;
             }
             case CALL -> {
-                switch (reader.read(held, out)) {
-                    case MORE -> {
-                        return false;
-                    }
-                    case CALL -> state = State.BETWEEN;
-                    case NOT_A_CALL -> {
-                        out.text(reader.rejected());
-                        state = State.TEXT;
-                    }
+                JsonCallReader.Result read = reader.read(held, out, "");
+                if (read == JsonCallReader.Result.MORE) {
+                    return false;
                 }
+                state = read == JsonCallReader.Result.CALL ? State.BETWEEN : State.TEXT;
                 return true;
             }
             case BETWEEN -> {
@@ -126,13 +113,7 @@ public final class MistralToolCalls extends ToolCallScanner {
         switch (state) {
             case TEXT -> out.text(held);
             case AFTER_MARKER -> out.text(held.toString().strip());
-            case CALL -> {
-                if (reader.inCall()) {
-                    reader.flush(held, out);
-                } else {
-                    out.text(held);
-                }
-            }
+            case CALL -> reader.flush(held, out);
             case NAMED_ARGUMENTS -> out.arguments(held);
             case BETWEEN -> {
             }

@@ -11,6 +11,8 @@ abstract class ToolCallScanner implements ToolCallParser {
     /** Text not yet decided: a possible start of a marker, a call head not yet complete. */
     protected final StringBuilder held = new StringBuilder();
     private int calls;
+    /** Set after a call: the whitespace that follows it is not content. */
+    protected boolean afterCall;
 
     /** What the steps of one piece emit. */
     protected final class Out {
@@ -71,6 +73,32 @@ abstract class ToolCallScanner implements ToolCallParser {
     protected final boolean skipHeldSpace() {
         held.delete(0, Markers.skipSpace(held, 0));
         return !held.isEmpty();
+    }
+
+    /** After a call, drops the whitespace that follows it; false when nothing else is held yet. */
+    protected final boolean skipSpaceAfterCall() {
+        if (afterCall) {
+            if (!skipHeldSpace()) {
+                return false;
+            }
+            afterCall = false;
+        }
+        return true;
+    }
+
+    /**
+     * Emits the held text up to {@code marker} and drops the marker: true. Without it, emits all but a tail that
+     * may be its start: false.
+     */
+    protected final boolean textUpTo(Out out, String marker) {
+        int at = held.indexOf(marker);
+        if (at < 0) {
+            textUpToPartial(out, marker);
+            return false;
+        }
+        out.text(held.subSequence(0, at));
+        held.delete(0, at + marker.length());
+        return true;
     }
 
     /** Emits the held text as content, keeping a tail that may be the start of one of {@code markers}. */
