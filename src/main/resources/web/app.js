@@ -9,7 +9,9 @@
     current: 'gguf-server.current',
     settings: 'gguf-server.settings',
   };
-  const DEFAULT_SETTINGS = { systemPrompt: '', temperature: 0.6, maxTokens: '', apiKey: '' };
+  const DEFAULT_SETTINGS = { systemPrompt: '', temperature: 0.6, maxTokens: '', apiKey: '', thinking: 'unlimited' };
+  /** The thinking control's choices as the API's reasoning_effort (the server maps them to thinking budgets). */
+  const REASONING_EFFORT = { off: 'none', low: 'low', medium: 'medium', high: 'high', unlimited: 'max' };
   const $ = (id) => document.getElementById(id);
 
   // ---------------------------------------------------------------- state and storage
@@ -92,9 +94,13 @@
 
   // ---------------------------------------------------------------- rendering
 
+  const sanitize = (html) => (window.DOMPurify ? window.DOMPurify.sanitize(html) : '');
+
+  /** Markdown with its LaTeX rendered by KaTeX (math.js), sanitised as a whole, code highlighted. */
   const renderMarkdown = (element, text) => {
-    const html = window.marked ? window.marked.parse(text, { gfm: true }) : text;
-    element.innerHTML = window.DOMPurify ? window.DOMPurify.sanitize(html) : '';
+    const math = window.ggufMath.protect(text);
+    const html = window.marked ? window.marked.parse(math.markdown, { gfm: true }) : math.markdown;
+    element.innerHTML = sanitize(math.restore(html));
     element.querySelectorAll('pre code').forEach((code) => {
       if (window.hljs) {
         window.hljs.highlightElement(code);
@@ -152,7 +158,7 @@
     const thinking = element.querySelector('.thinking');
     if (message.reasoning) {
       thinking.hidden = false;
-      element.querySelector('.thinking-text').textContent = message.reasoning;
+      window.ggufMath.renderText(element.querySelector('.thinking-text'), message.reasoning, sanitize);
       const summary = thinking.querySelector('summary');
       if (streaming && !message.content) {
         summary.textContent = 'Thinking…';
@@ -402,6 +408,7 @@
     if (settings.maxTokens) {
       body.max_tokens = Number(settings.maxTokens);
     }
+    body.reasoning_effort = REASONING_EFFORT[settings.thinking] || 'max';
     const started = performance.now();
     let firstToken = null;
     let usage = null;
@@ -534,6 +541,7 @@
   const saveSettings = () => {
     const maxTokens = $('max-tokens').value.trim();
     settings = {
+      thinking: settings.thinking,
       systemPrompt: $('system-prompt').value,
       temperature: Number($('temperature').value),
       maxTokens: maxTokens && Number(maxTokens) >= 1 ? String(Math.floor(Number(maxTokens))) : '',
@@ -573,6 +581,11 @@
       }
     });
     $('stop').addEventListener('click', stop);
+    $('thinking').value = REASONING_EFFORT[settings.thinking] ? settings.thinking : 'unlimited';
+    $('thinking').addEventListener('change', () => {
+      settings.thinking = $('thinking').value;
+      save(KEYS.settings, settings);
+    });
     $('new-chat').addEventListener('click', startNewChat);
     $('open-settings').addEventListener('click', openSettings);
     $('temperature').addEventListener('input', () => {

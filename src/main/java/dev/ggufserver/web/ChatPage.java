@@ -6,11 +6,13 @@ import java.util.Map;
 
 /**
  * The chat page at {@code /}: static files from the classpath ({@code src/main/resources/web}) and its libraries
- * (marked, DOMPurify, highlight.js) from webjars under {@code /webjars}. No build step and no CDN, so the page
+ * (marked, DOMPurify, highlight.js, KaTeX) from webjars under {@code /webjars}. No build step and no CDN, so the page
  * works offline; it talks to {@code /v1/chat/completions} like any other client.
  */
 public final class ChatPage {
+    /** KaTeX lays formulas out with style attributes: those are allowed, style elements and inline script are not. */
     static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
+            + "style-src-attr 'unsafe-inline'; "
             + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
             + "frame-ancestors 'none'";
 

@@ -228,6 +228,65 @@ class ChatPageBrowserTest {
         assertThat(js("return typeof window.__injected")).isEqualTo("undefined");
     }
 
+    /**
+     * R1 distills write LaTeX: it renders with KaTeX in the answer and in the thinking, inline and displayed, while
+     * dollar amounts, code and escaped dollars stay text, and script inside a formula never runs.
+     */
+    @Test
+    void formulasRenderWithKatexButDollarAmountsAndCodeStayText() {
+        String answer = "The area is $\\pi r^2$ and \\(a_1 + a_2\\). It costs $5 and $10, not \\$3.\n\n"
+                + "$$\\frac{1}{2}$$\n\nSo the answer is \\boxed{42}.\n\n`$x$ stays code`\n\n"
+                + "```\n$$not math$$\n```\n\n$\\text{<img src=x onerror=\"window.__injected = true\">}$";
+        String thought = "First \\(x^2\\), then $20 for it.";
+        js("localStorage.setItem('gguf-server.conversations', JSON.stringify([{id: 'm1', title: 'math', updatedAt: 1,"
+                + "messages: [{role: 'user', content: 'area?'}, {role: 'assistant', content: arguments[0],"
+                + "reasoning: arguments[1], thinkingMs: 1000}]}]));"
+                + "localStorage.setItem('gguf-server.current', JSON.stringify('m1'));", answer, thought);
+        driver.navigate().refresh();
+        WebElement message = waitFor(d -> d.findElement(By.cssSelector(".message.assistant")));
+        WebElement content = message.findElement(By.cssSelector(".content"));
+
+        List<WebElement> formulas = content.findElements(By.cssSelector(".katex"));
+        assertThat(formulas).as(content.getAttribute("innerHTML")).hasSize(4); // pi r^2, a_1 + a_2, 1/2, boxed
+        // KaTeX refuses the last one (an underscore in \text): it shows the source as text, marked as an error
+        assertThat(content.findElements(By.cssSelector(".katex-error"))).hasSize(1);
+        assertThat(content.findElements(By.cssSelector(".katex-display"))).hasSize(1);
+        assertThat(content.findElements(By.cssSelector(".katex .fbox, .katex .boxpad"))).as("boxed").isNotEmpty();
+        assertThat(formulas.get(0).getAttribute("textContent")).contains("π");
+        assertThat(content.getText()).contains("It costs $5 and $10, not $3.");
+        assertThat(content.findElement(By.cssSelector("p code")).getText()).isEqualTo("$x$ stays code");
+        assertThat(content.findElement(By.cssSelector("pre code")).getText()).isEqualTo("$$not math$$");
+        assertThat(content.findElements(By.cssSelector("pre .katex, p code .katex"))).isEmpty();
+        assertThat(content.findElements(By.cssSelector("img, [onerror]"))).isEmpty();
+        assertThat(js("return typeof window.__injected")).isEqualTo("undefined");
+
+        WebElement thinking = message.findElement(By.cssSelector(".thinking-text"));
+        assertThat(thinking.findElements(By.cssSelector(".katex"))).hasSize(1);
+        assertThat(thinking.getAttribute("textContent")).contains("then $20 for it.");
+    }
+
+    /** The thinking control beside the message box says how much to think, is remembered, and is what is sent. */
+    @Test
+    void theThinkingControlIsSentAsReasoningEffortAndRemembered() throws Exception {
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("thinking"))).selectByValue("off");
+        driver.navigate().refresh();
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · tiny-r1"));
+        assertThat(driver.findElement(By.id("thinking")).getAttribute("value")).isEqualTo("off");
+        js("window.__sent = []; const original = window.fetch;"
+                + "window.fetch = (url, options) => { if (String(url).includes('/chat/completions')) {"
+                + "window.__sent.push(options.body); } return original(url, options); };");
+
+        type("hi");
+        WebElement answer = awaitAnswer();
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+
+        @SuppressWarnings("unchecked")
+        List<String> sent = (List<String>) js("return window.__sent");
+        var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(sent.get(0));
+        assertThat(body.get("reasoning_effort").asText()).isEqualTo("none");
+        assertThat(answer.findElement(By.cssSelector(".thinking")).isDisplayed()).as("no thought shown").isFalse();
+    }
+
     @Test
     void regenerateAndEditTheLastTurn() {
         type("hi");
@@ -294,7 +353,8 @@ class ChatPageBrowserTest {
         assertThat(body.get("messages")).hasSize(3);
         assertThat(body.get("messages").get(1).get("role").asText()).isEqualTo("assistant");
         assertThat(body.get("messages").get(1).get("content").asText()).isEqualTo(TinyModel.ANSWER);
-        assertThat(body.toString()).doesNotContain("friendly greeting").doesNotContain("reasoning");
+        assertThat(body.toString()).doesNotContain("friendly greeting").doesNotContain("reasoning_content");
+        assertThat(body.get("reasoning_effort").asText()).as("the thinking control's default").isEqualTo("max");
     }
 
     @Test
