@@ -434,6 +434,9 @@
         if (event.usage) {
           usage = event.usage;
         }
+        if (event.id && !active.completionId) {
+          active.completionId = event.id; // what "Answer now" names
+        }
         const choice = event.choices && event.choices[0];
         const delta = choice && choice.delta;
         if (!delta) {
@@ -451,6 +454,7 @@
           }
           reply.content += delta.content;
         }
+        $('answer-now').hidden = !(reply.reasoning && !reply.content);
         scheduleStreamRender(reply);
       });
     } catch (e) {
@@ -522,7 +526,25 @@
     }
   };
 
+  /** Ends the running answer's thinking at once: the model answers with what it has thought so far. */
+  const answerNow = async () => {
+    if (!active || !active.completionId) {
+      return;
+    }
+    $('answer-now').hidden = true;
+    try {
+      await fetch('/v1/chat/completions/control', {
+        method: 'POST',
+        headers: Object.assign({ 'Content-Type': 'application/json' }, authHeaders()),
+        body: JSON.stringify({ id: active.completionId, action: 'reasoning_end' }),
+      });
+    } catch (e) {
+      // the stream itself reports a server that went away
+    }
+  };
+
   const setGenerating = (generating) => {
+    $('answer-now').hidden = true;
     $('stop').hidden = !generating;
     $('send').hidden = generating;
   };
@@ -581,6 +603,7 @@
       }
     });
     $('stop').addEventListener('click', stop);
+    $('answer-now').addEventListener('click', answerNow);
     $('thinking').value = REASONING_EFFORT[settings.thinking] ? settings.thinking : 'unlimited';
     $('thinking').addEventListener('change', () => {
       settings.thinking = $('thinking').value;
