@@ -3,7 +3,10 @@ package dev.ggufserver.cli;
 import dev.ggufserver.models.Downloader;
 import dev.ggufserver.models.ModelReference;
 import dev.ggufserver.output.ToolCallFormat;
+import dev.ggufserver.reasoning.ReasoningEffort;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.reasoning.ThinkingBudget;
+import dev.ggufserver.reasoning.ThinkingBudgets;
 import dev.ggufserver.server.HttpOptions;
 import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.server.StartupException;
@@ -69,6 +72,43 @@ public final class ServeCommand implements Callable<Integer> {
             description = "deepseek: thinking in reasoning_content; none: raw text in content "
                     + "(default: ${DEFAULT-VALUE}).")
     String reasoningFormat;
+
+    @Option(names = "--reasoning-budget", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_REASONING_BUDGET:--1}",
+            description = "Thinking tokens a request may use when it names no reasoning_effort or budget; 0 = no "
+                    + "thinking, -1 = unlimited (default: ${DEFAULT-VALUE}).")
+    int reasoningBudget;
+
+    @Option(names = "--reasoning-budget-minimal", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_REASONING_BUDGET_MINIMAL:-256}",
+            description = "Thinking tokens for reasoning_effort minimal (default: ${DEFAULT-VALUE}).")
+    int budgetMinimal;
+
+    @Option(names = "--reasoning-budget-low", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_REASONING_BUDGET_LOW:-1024}",
+            description = "Thinking tokens for reasoning_effort low (default: ${DEFAULT-VALUE}).")
+    int budgetLow;
+
+    @Option(names = "--reasoning-budget-medium", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_REASONING_BUDGET_MEDIUM:-4096}",
+            description = "Thinking tokens for reasoning_effort medium (default: ${DEFAULT-VALUE}).")
+    int budgetMedium;
+
+    @Option(names = "--reasoning-budget-high", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_REASONING_BUDGET_HIGH:-16384}",
+            description = "Thinking tokens for reasoning_effort high (default: ${DEFAULT-VALUE}).")
+    int budgetHigh;
+
+    @Option(names = "--reasoning-budget-xhigh", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_REASONING_BUDGET_XHIGH:-32768}",
+            description = "Thinking tokens for reasoning_effort xhigh (default: ${DEFAULT-VALUE}).")
+    int budgetXhigh;
+
+    @Option(names = "--reasoning-budget-message", paramLabel = "TEXT",
+            defaultValue = "${env:GGUF_SERVER_REASONING_BUDGET_MESSAGE:-}",
+            description = "Written at the end of a thought cut at its budget, before the close tag, e.g. "
+                    + "\"Time is up; answering now.\" (default: none).")
+    String budgetMessage;
 
     @Option(names = "--tool-format", paramLabel = "FORMAT", defaultValue = "${env:GGUF_SERVER_TOOL_FORMAT:-auto}",
             description = "Syntax the model writes tool calls in: auto (from the chat template), deepseek-r1, "
@@ -222,6 +262,26 @@ public final class ServeCommand implements Callable<Integer> {
         if (ReasoningFormat.parse(reasoningFormat).isEmpty()) {
             throw usage("--reasoning-format must be deepseek or none, not " + reasoningFormat);
         }
+        int[] budgets = {reasoningBudget, budgetMinimal, budgetLow, budgetMedium, budgetHigh, budgetXhigh};
+        for (int budget : budgets) {
+            if (budget < ThinkingBudget.UNLIMITED) {
+                throw usage("--reasoning-budget and --reasoning-budget-* take a number of tokens, 0 (no thinking) "
+                        + "or -1 (unlimited), not " + budget);
+            }
+        }
+        if (budgetMessage != null && budgetMessage.length() > 1000) {
+            throw usage("--reasoning-budget-message is at most 1000 characters");
+        }
+    }
+
+    private ThinkingBudgets thinkingBudgets() {
+        return ThinkingBudgets.DEFAULTS.withDefault(reasoningBudget)
+                .with(ReasoningEffort.MINIMAL, budgetMinimal)
+                .with(ReasoningEffort.LOW, budgetLow)
+                .with(ReasoningEffort.MEDIUM, budgetMedium)
+                .with(ReasoningEffort.HIGH, budgetHigh)
+                .with(ReasoningEffort.XHIGH, budgetXhigh)
+                .withMessage(budgetMessage == null ? "" : budgetMessage);
     }
 
     private ServerConfig configFor(Path model) {
@@ -238,7 +298,7 @@ public final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
                 Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,
-                specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null));
+                specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets());
     }
 
     /** The keys from --api-key and --api-key-file together. */

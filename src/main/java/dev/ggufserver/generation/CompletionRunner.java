@@ -15,11 +15,14 @@ import dev.ggufserver.output.MessageDelta;
 import dev.ggufserver.output.OutputParser;
 import dev.ggufserver.output.ToolCallParser;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.reasoning.ThinkingBudget;
 import dev.ggufserver.reasoning.ThinkSplitter;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * grammar triggered by {@code </think>} would be the one-pass way, but llama.cpp b4916 never triggers on a special
  * token (ConstrainedGenerationTest). The client sees one generation.
  *
+ * <p>A thought that reaches its budget (or whose caller asks for the answer now, {@link #endThinking}) is ended the
+ * same way: the generation stops, and continues in the same slot from the prompt, the thought so far and the
+ * budget's closing text ({@code \n</think>}), so that the model answers. The client sees the thought end and the
+ * answer follow; no tag reaches it.
+ *
  * <p>A client that leaves is noticed while queued (every {@link #PROBE_MILLIS}), during prompt processing (by the
  * probe timer) and while decoding (at every piece), and its generation stops within one token.
  */
@@ -52,6 +60,8 @@ public final class CompletionRunner {
     private final RunStats stats = new RunStats();
     /** The runs being generated, watched together by one timer task (a task per request would wake the timer). */
     private final Set<Run> generating = ConcurrentHashMap.newKeySet();
+    /** Runs their callers may control, queued or generating, by completion id. */
+    private final Map<String, Run> controllable = new ConcurrentHashMap<>();
 
     /** @param timer runs the watch over generating requests every {@link #PROBE_MILLIS} */
     public CompletionRunner(Engine engine, AdmissionQueue queue, ScheduledExecutorService timer,
@@ -85,9 +95,45 @@ public final class CompletionRunner {
     /** How a run ended, for logs and metrics. */
     public enum Outcome { FINISHED, CLIENT_GONE }
 
+    /** What asking a completion to end its thinking did. */
+    public enum ThinkingControl {
+        /** The thought ends at the next token (or never begins, if the completion is still waiting). */
+        ENDING,
+        /** The completion is past its thought, or does not think: nothing to end. */
+        NOT_THINKING,
+        /** No running completion of this caller has that id. */
+        NOT_FOUND
+    }
+
+    /**
+     * Ends the thinking of a running completion at once: its thought is closed and it answers.
+     *
+     * @param caller the caller's API key digest (null when keys are off): only a completion's own caller may end it
+     */
+    public ThinkingControl endThinking(String id, String caller) {
+        Run run = id == null ? null : controllable.get(id);
+        if (run == null || !Objects.equals(run.completion.caller(), caller)) {
+            return ThinkingControl.NOT_FOUND;
+        }
+        return run.answerNow();
+    }
+
     public Outcome run(PreparedCompletion completion, CompletionSink sink)
             throws EngineException, IOException, InterruptedException {
         Run run = new Run(completion, sink);
+        if (completion.id() != null && controllable.putIfAbsent(completion.id(), run) != null) {
+            throw new IllegalArgumentException("completion id " + completion.id() + " is already running");
+        }
+        try {
+            return admitAndRun(run);
+        } finally {
+            if (completion.id() != null) {
+                controllable.remove(completion.id(), run);
+            }
+        }
+    }
+
+    private Outcome admitAndRun(Run run) throws EngineException, IOException, InterruptedException {
         long queuedAt = System.nanoTime();
         AdmissionQueue.Slot slot;
         try {
@@ -145,8 +191,19 @@ public final class CompletionRunner {
         private boolean watchingForCalls;
         /** The opening the answer wrote, if it opened a call. */
         private ToolUse.Opening openedBy;
+        /** The raw text generated since the prompt (and the closing text of a cut thought), as the slot holds it. */
         private final StringBuilder generated = new StringBuilder();
+        /** Where in {@link #generated} the model's own thought text is, to be tokenized as text when continued. */
+        private final List<ContentSpan> generatedSpans = new ArrayList<>();
         private int answerStart = -1;
+        /** The thought must end at the next piece: the caller asked for the answer now. */
+        private volatile boolean answerNow;
+        /** The thought was ended (budget or caller) and the generation stopped, to continue after a closing text. */
+        private boolean thoughtCut;
+        /** The thought was ended by the server once already: it is never cut twice. */
+        private volatile boolean thoughtClosed;
+        /** The answer has begun (read by {@link #answerNow} on another thread). */
+        private volatile boolean pastThought;
         /** Tokens of held text that is not yet known to be a thought. */
         private int undecidedTokens;
         /** The raw text generated under the constraint, checked at the end. */
@@ -162,6 +219,43 @@ public final class CompletionRunner {
             this.parser = new OutputParser(format.splitterFor(prompt),
                     completion.tools() == null ? ToolCallParser.NONE : completion.tools().format().newParser());
             this.thoughtTracker = ReasoningFormat.DEEPSEEK.splitterFor(prompt);
+            this.pastThought = thoughtTracker.isInAnswer();
+        }
+
+        ThinkingControl answerNow() {
+            if (thoughtClosed || pastThought) {
+                return ThinkingControl.NOT_THINKING;
+            }
+            answerNow = true;
+            return ThinkingControl.ENDING;
+        }
+
+        /**
+         * True when the thought must end before a piece of {@code tokens} tokens that would continue it: the caller
+         * asked, or the piece would take the thought past its budget.
+         */
+        private boolean thoughtMustEndBefore(int tokens) {
+            ThinkingBudget budget = completion.thinking();
+            return !thoughtClosed && (answerNow || budget.limited() && reasoningTokens + tokens > budget.tokens());
+        }
+
+        /** True when the thought, still open after the latest piece, has used all of its budget. */
+        private boolean thoughtSpent() {
+            ThinkingBudget budget = completion.thinking();
+            return !thoughtClosed && budget.limited() && reasoningTokens >= budget.tokens()
+                    && thoughtTracker.isInsideThought();
+        }
+
+        /** Follows the raw text (generated or inserted) to know where the thought is. */
+        private void track(String text) {
+            thoughtTracker.accept(text);
+            pastThought = thoughtTracker.isInAnswer();
+        }
+
+        /** Stops the generation to continue it with the thought closed. */
+        private boolean cutThought() {
+            thoughtCut = true;
+            return false;
         }
 
         Outcome gone(int tokens) {
@@ -229,31 +323,32 @@ public final class CompletionRunner {
             if (thoughtPhase) {
                 return thoughtPiece(text, tokens);
             }
+            boolean wasThinking = thoughtTracker.isInsideThought();
+            if (wasThinking && thoughtMustEndBefore(tokens)) {
+                return cutThought(); // the piece is dropped: the thought ends before it
+            }
             if (completion.output() != null) {
                 constrained.append(text);
             }
             acceptedTokens += tokens;
-            boolean wasThinking = thoughtTracker.isInsideThought();
-            thoughtTracker.accept(text);
+            track(text);
             if (wasThinking || thoughtTracker.isInsideThought()) {
                 reasoningTokens += tokens;
             }
+            int before = generated.length();
+            generated.append(text);
             if (probeGone()) {
                 return false;
             }
-            if (watchingForCalls) {
-                return watchedPiece(text);
-            }
-            return pass(text);
+            boolean more = watchingForCalls ? watchedPiece(text, before) : pass(text);
+            return more && thoughtSpent() ? cutThought() : more;
         }
 
         /**
          * A piece of a free answer that may open a tool call: when the answer (not the thought) completes the
          * opening marker, the text up to the marker goes on and the generation stops, to continue constrained.
          */
-        private boolean watchedPiece(String text) {
-            int before = generated.length();
-            generated.append(text);
+        private boolean watchedPiece(String text, int before) {
             if (thoughtTracker.isInAnswer() && answerStart < 0) {
                 int close = generated.indexOf(ThinkSplitter.CLOSE);
                 answerStart = close < 0 ? 0 : close + ThinkSplitter.CLOSE.length();
@@ -313,7 +408,7 @@ public final class CompletionRunner {
                 return generateGuardingCalls(request);
             }
             if (request.constraint() == null || !completion.thinksFirst()) {
-                return engine.generate(request, this);
+                return generateFree(request);
             }
             thoughtPhase = true;
             GenerationResult first = engine.generate(new GenerationRequest(request.prompt(), request.contentSpans(),
@@ -323,17 +418,22 @@ public final class CompletionRunner {
             if (clientGone != null || stopFilter.stopped()) {
                 return first;
             }
-            if (!closed && (first.reason() != FinishReason.STOP || !thoughtTracker.isInsideThought())) {
-                if (first.reason() != FinishReason.STOP) {
-                    return new GenerationResult(first.reason(), acceptedTokens); // the thought used the budget
-                }
-                thought.setLength(0); // it ended before saying whether it thinks: answer from the prompt
-            } else if (!closed) {
-                // it ended inside the thought without closing it: close it, so that an answer still comes
-                if (!pass(thought.substring(thoughtPassed) + "\n" + ThinkSplitter.CLOSE)) {
+            if (!closed && !thoughtCut && first.reason() != FinishReason.STOP) {
+                return new GenerationResult(first.reason(), acceptedTokens); // the thought used max_tokens
+            }
+            if (!closed && (thoughtCut || thoughtTracker.isInsideThought())) {
+                // cut at its budget, or ended inside the thought without closing it: close it, so that an answer
+                // still comes
+                String closing = thoughtCut ? completion.thinking().closing() : ThinkingBudget.NONE.closing();
+                thoughtCut = false;
+                thoughtClosed = true;
+                if (!pass(thought.substring(thoughtPassed))) {
                     return new GenerationResult(FinishReason.STOP, acceptedTokens);
                 }
-                thought.append('\n').append(ThinkSplitter.CLOSE);
+                insert(closing);
+                thought.append(closing);
+            } else if (!closed) {
+                thought.setLength(0); // it ended before saying whether it thinks: answer from the prompt
             }
             int used = acceptedTokens;
             int left = request.maxTokens() == GenerationRequest.UNTIL_CONTEXT_IS_FULL
@@ -356,25 +456,68 @@ public final class CompletionRunner {
          */
         private GenerationResult generateGuardingCalls(GenerationRequest request) throws EngineException {
             watchingForCalls = true;
-            GenerationResult free = engine.generate(request, this);
+            GenerationResult free = generateFree(request);
             watchingForCalls = false;
             if (openedBy == null || clientGone != null || stopFilter.stopped()) {
                 return free;
             }
+            return continueGenerating(request, Constraint.always(openedBy.restGrammar()));
+        }
+
+        /**
+         * A free generation; if its thought is cut (budget, or the caller), the thought is closed and the
+         * generation continues after it, in the same slot.
+         */
+        private GenerationResult generateFree(GenerationRequest request) throws EngineException {
+            GenerationResult first = engine.generate(request, this);
+            if (!thoughtCut || clientGone != null || stopFilter.stopped()) {
+                return first;
+            }
+            thoughtCut = false;
+            thoughtClosed = true;
+            int lead = leadingSpace(generated);
+            int bodyStart = generated.indexOf(ThinkSplitter.OPEN, lead) == lead ? lead + ThinkSplitter.OPEN.length() : 0;
+            if (generated.length() > bodyStart) {
+                int offset = request.prompt().length();
+                generatedSpans.add(new ContentSpan(offset + bodyStart, offset + generated.length()));
+            }
+            String closing = completion.thinking().closing() + "\n\n";
+            insert(closing);
+            generated.append(closing);
+            return continueGenerating(request, request.constraint());
+        }
+
+        /**
+         * Continues a stopped generation in the same slot: the prompt and everything generated since, under
+         * {@code constraint}, with what is left of max_tokens.
+         */
+        private GenerationResult continueGenerating(GenerationRequest request, Constraint constraint)
+                throws EngineException {
             int used = acceptedTokens;
             int left = request.maxTokens() == GenerationRequest.UNTIL_CONTEXT_IS_FULL
                     ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : request.maxTokens() - used;
             if (left < 1) {
                 return new GenerationResult(FinishReason.LENGTH, used);
             }
-            GenerationRequest rest = new GenerationRequest(request.prompt() + generated, request.contentSpans(), left,
-                    request.sampling(), Constraint.always(openedBy.restGrammar()));
+            List<ContentSpan> spans = new ArrayList<>(request.contentSpans());
+            spans.addAll(generatedSpans);
+            GenerationRequest rest = new GenerationRequest(request.prompt() + generated, spans, left,
+                    request.sampling(), constraint);
             try {
-                GenerationResult calls = engine.generate(rest, this);
-                return new GenerationResult(calls.reason(), used + calls.completionTokens());
+                GenerationResult next = engine.generate(rest, this);
+                return new GenerationResult(next.reason(), used + next.completionTokens());
             } catch (ContextLengthExceededException e) {
                 return new GenerationResult(FinishReason.LENGTH, used);
             }
+        }
+
+        /**
+         * Text the server writes into the output (a cut thought's closing): to the client as if generated, but never
+         * taken for a stop string, and the thought tracker sees the thought end.
+         */
+        private void insert(String text) {
+            track(text);
+            emit(parser.accept(stopFilter.finish() + text));
         }
 
         /**
@@ -395,7 +538,7 @@ public final class CompletionRunner {
                     request.constraint());
         }
 
-        private static int leadingSpace(String text) {
+        private static int leadingSpace(CharSequence text) {
             int i = 0;
             while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
                 i++;
@@ -410,7 +553,10 @@ public final class CompletionRunner {
          */
         private boolean thoughtPiece(String text, int tokens) {
             boolean openedByPrompt = thoughtTracker.isInsideThought() && thought.isEmpty();
-            thoughtTracker.accept(text);
+            if (thoughtTracker.isInsideThought() && thoughtMustEndBefore(undecidedTokens + tokens)) {
+                return cutThought();
+            }
+            track(text);
             thought.append(text);
             if (probeGone()) {
                 return false;
@@ -425,7 +571,8 @@ public final class CompletionRunner {
                 undecidedTokens = 0;
                 String next = thought.substring(thoughtPassed);
                 thoughtPassed = thought.length();
-                return pass(next);
+                boolean more = pass(next);
+                return more && thoughtSpent() ? cutThought() : more;
             }
             thoughtPhase = false;
             String raw = thought.toString();

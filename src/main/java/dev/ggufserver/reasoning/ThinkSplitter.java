@@ -42,10 +42,33 @@ public final class ThinkSplitter {
         return new ThinkSplitter(State.PASSTHROUGH);
     }
 
-    /** The splitter for a rendered prompt: inside the thought when the prompt itself opened it. */
+    /** Already in the answer: the prompt closed the thought (no thinking). */
+    public static ThinkSplitter answering() {
+        return new ThinkSplitter(State.ANSWER);
+    }
+
+    /**
+     * The splitter for a rendered prompt: inside the thought when the prompt itself opened it, in the answer when
+     * the prompt ends with a closed thought.
+     */
     public static ThinkSplitter forPrompt(String renderedPrompt) {
         String trimmed = renderedPrompt.stripTrailing();
-        return trimmed.endsWith(OPEN) ? insideThought() : expectingOpenTag();
+        return trimmed.endsWith(OPEN) ? insideThought() : trimmed.endsWith(CLOSE) ? answering() : expectingOpenTag();
+    }
+
+    /**
+     * The prompt with an empty, closed thought where the answer begins, so that the model answers at once: after
+     * an opened thought ({@code <think>\n} becomes {@code <think>\n\n</think>\n\n}), or added where the model
+     * would open one itself; a prompt that already ends with a closed thought (a template that reads
+     * {@code enable_thinking}) stays as it is.
+     */
+    public static String withoutThinking(String renderedPrompt) {
+        String trimmed = renderedPrompt.stripTrailing();
+        if (trimmed.endsWith(CLOSE)) {
+            return renderedPrompt;
+        }
+        String empty = "\n\n" + CLOSE + "\n\n";
+        return trimmed.endsWith(OPEN) ? trimmed + empty : renderedPrompt + OPEN + empty;
     }
 
     /** True between the opening of the thought and its close tag. */

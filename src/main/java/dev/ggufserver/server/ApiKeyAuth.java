@@ -1,10 +1,12 @@
 package dev.ggufserver.server;
 
 import dev.ggufserver.api.openai.ApiException;
+import dev.ggufserver.api.openai.CompletionHandlers;
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 
@@ -55,6 +57,8 @@ final class ApiKeyAuth {
             throw new ApiException(401, "invalid_request_error", "Incorrect API key provided.", null,
                     "invalid_api_key", null);
         }
+        // who called, for what only the same caller may do later (end a completion's thinking)
+        ctx.attribute(CompletionHandlers.CALLER, HexFormat.of().formatHex(digest));
     }
 
     private static String presentedKey(Context ctx) {

@@ -95,7 +95,7 @@ public final class GgufServer implements AutoCloseable {
                 gguf.specialTokenText("tokenizer.ggml.eos_token_id"), gguf.addsBosToken(),
                 config.http().maxPromptChars() + TEMPLATE_OUTPUT_SLACK, TEMPLATE_RENDER_TIMEOUT,
                 !config.specialTokensInContent(), config.toolCallFormat());
-        ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(),
+        ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(), config.thinkingBudgets(),
                 Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
         metrics.watch(served.runner().queue(), engine);
         host.ready(served);

@@ -41,6 +41,7 @@ public final class HttpServer {
     private static final String OPENAI_ERROR = "gguf.openai-error";
     private static final String CHAT_PATH = "/v1/chat/completions";
     private static final String COMPLETIONS_PATH = "/v1/completions";
+    private static final String CONTROL_PATH = CHAT_PATH + "/control";
 
     /** Where the HTTP side listens, and how it is protected. */
     public record Settings(String host, int port, HttpOptions options) {
@@ -58,7 +59,7 @@ public final class HttpServer {
         ApiKeyAuth auth = new ApiKeyAuth(options.apiKeys());
         CorsPolicy cors = new CorsPolicy(options.corsOrigins());
         RequestChecks checks = new RequestChecks(settings.host(), options.maxBodyBytes(),
-                Set.of(CHAT_PATH, COMPLETIONS_PATH));
+                Set.of(CHAT_PATH, COMPLETIONS_PATH, CONTROL_PATH));
         long idleAtLimit = Math.min(IDLE_AT_LIMIT_MILLIS, options.idleTimeout().toMillis());
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
@@ -138,6 +139,7 @@ public final class HttpServer {
             config.routes.get("/v1/models/<id>", models::get);
             config.routes.post(CHAT_PATH, completions::chat);
             config.routes.post(COMPLETIONS_PATH, completions::completion);
+            config.routes.post(CONTROL_PATH, completions::control);
             ChatPage.register(config);
 
             mapErrors(config, mapper);

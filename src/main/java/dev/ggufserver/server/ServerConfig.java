@@ -2,6 +2,7 @@ package dev.ggufserver.server;
 
 import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.reasoning.ThinkingBudgets;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -19,12 +20,13 @@ import java.time.Duration;
  * @param specialTokensInContent special-token text in message content is tokenized as special tokens, as
  *                          llama-server does (lets a client write the template's control tokens: off by default)
  * @param toolCallFormat    the syntax the model writes tool calls in; null: detected from the chat template
+ * @param thinkingBudgets   thinking budgets for each reasoning_effort, the default one, and a cut thought's message
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, Duration watchdog,
                            Duration restartDelay, Duration shutdownGrace, int maxQueue, Duration queueTimeout,
                            boolean engineTestHooks, HttpOptions http, boolean specialTokensInContent,
-                           ToolCallFormat toolCallFormat) {
+                           ToolCallFormat toolCallFormat, ThinkingBudgets thinkingBudgets) {
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
     public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(1);
     public static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
@@ -37,42 +39,50 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
                                   String alias) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
                 ReasoningFormat.DEEPSEEK, false, DEFAULT_WATCHDOG, DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE,
-                DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false, null);
+                DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false, null,
+                ThinkingBudgets.DEFAULTS);
     }
 
     /** The same server with another queue. */
     public ServerConfig withQueue(int maxQueue, Duration queueTimeout, long keepAliveMillis) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks,
-                http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent, toolCallFormat);
+                http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent, toolCallFormat, thinkingBudgets);
     }
 
     /** The same server with other HTTP options. */
     public ServerConfig withHttp(HttpOptions options) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options,
-                specialTokensInContent, toolCallFormat);
+                specialTokensInContent, toolCallFormat, thinkingBudgets);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http,
-                specialTokensInContent, toolCallFormat);
+                specialTokensInContent, toolCallFormat, thinkingBudgets);
     }
 
     /** The same server with special-token text in content tokenized as special tokens (or not). */
     public ServerConfig withSpecialTokensInContent(boolean on) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http, on,
-                toolCallFormat);
+                toolCallFormat, thinkingBudgets);
     }
 
     /** The same server with tool calls read in {@code format} (null: as the template shows). */
     public ServerConfig withToolCallFormat(ToolCallFormat format) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, format);
+                specialTokensInContent, format, thinkingBudgets);
+    }
+
+    /** The same server with other thinking budgets. */
+    public ServerConfig withThinkingBudgets(ThinkingBudgets budgets) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
+                specialTokensInContent, toolCallFormat, budgets);
     }
 
     /** The longest wait between restarts: fixed delays for tests, a capped backoff otherwise. */

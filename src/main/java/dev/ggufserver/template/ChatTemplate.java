@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A model's Jinja chat template ({@code tokenizer.chat_template}), rendered in Java with Jinjava the way Hugging
@@ -40,6 +41,9 @@ public final class ChatTemplate {
     static final char CONTENT_START = '\uFDD0';
     static final char CONTENT_END = '\uFDD1';
     private static final int DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
+    /** The variables every render sets from the request itself; extra variables never replace them. */
+    public static final Set<String> SERVER_VARIABLES = Set.of("messages", "tools", "add_generation_prompt",
+            "bos_token", "eos_token");
     private static final Duration DEFAULT_RENDER_TIMEOUT = Duration.ofSeconds(10);
     /** The deadline of the render running on this thread (rendering is synchronous). */
     private static final ThreadLocal<long[]> DEADLINE = new ThreadLocal<>();
@@ -148,20 +152,31 @@ public final class ChatTemplate {
      */
     public RenderedChat renderChat(List<ChatMessage> messages, List<ToolDefinition> tools,
                                    boolean addGenerationPrompt) throws TemplateException {
+        return renderChat(messages, tools, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * As {@link #renderChat(List, List, boolean)}, with more variables for the template (a request's
+     * {@code chat_template_kwargs}, such as {@code enable_thinking}); they cannot replace the ones set here.
+     */
+    public RenderedChat renderChat(List<ChatMessage> messages, List<ToolDefinition> tools,
+                                   boolean addGenerationPrompt, Map<String, Object> variables)
+            throws TemplateException {
         if (tools.isEmpty()) {
-            return renderOnce(messages, null, null, addGenerationPrompt);
+            return renderOnce(messages, null, null, addGenerationPrompt, variables);
         }
         RenderedChat with;
         try {
-            with = renderOnce(messages, tools, null, addGenerationPrompt);
+            with = renderOnce(messages, tools, null, addGenerationPrompt, variables);
         } catch (TemplateException e) { // some templates refuse tools outright: tell the model ourselves
             with = null;
         }
-        if (with != null && rendersEveryTool(with, renderOnce(messages, null, null, addGenerationPrompt), tools)) {
+        if (with != null && rendersEveryTool(with, renderOnce(messages, null, null, addGenerationPrompt, variables),
+                tools)) {
             return with;
         }
         return renderOnce(messages, null, ToolPrompt.segments(tools, toolCallFormat),
-                addGenerationPrompt);
+                addGenerationPrompt, variables);
     }
 
     private static boolean rendersEveryTool(RenderedChat with, RenderedChat without, List<ToolDefinition> tools) {
@@ -182,8 +197,8 @@ public final class ChatTemplate {
     }
 
     private RenderedChat renderOnce(List<ChatMessage> messages, List<ToolDefinition> tools,
-                                    List<ToolPrompt.Segment> injected, boolean addGenerationPrompt)
-            throws TemplateException {
+                                    List<ToolPrompt.Segment> injected, boolean addGenerationPrompt,
+                                    Map<String, Object> variables) throws TemplateException {
         List<Map<String, Object>> list = new ArrayList<>(messages.size() + 1);
         for (ChatMessage m : messages) {
             list.add(asTemplateSees(m));
@@ -191,7 +206,8 @@ public final class ChatTemplate {
         if (injected != null) {
             inject(list, injected);
         }
-        Map<String, Object> context = new HashMap<>();
+        Map<String, Object> context = new HashMap<>(variables);
+        context.keySet().removeAll(SERVER_VARIABLES);
         context.put("messages", list);
         if (tools != null) {
             List<Map<String, Object>> toolList = new ArrayList<>(tools.size());

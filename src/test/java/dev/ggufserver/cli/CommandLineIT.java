@@ -62,7 +62,7 @@ class CommandLineIT {
         Result help = run("--help");
         assertThat(help.exitCode()).isZero();
         assertThat(help.stdout()).contains("--model", "--ctx-size", "--parallel", "--reasoning-format",
-                "--tool-format", "GGUF_SERVER_PORT");
+                "--tool-format", "--reasoning-budget-medium", "GGUF_SERVER_PORT");
 
         Result version = run("--version");
         assertThat(version.exitCode()).isZero();
@@ -78,6 +78,7 @@ class CommandLineIT {
                 "--port=70000 --model=x.gguf", "--port must be between 0 and 65535",
                 "--reasoning-format=loud --model=x.gguf", "--reasoning-format must be deepseek or none",
                 "--tool-format=yaml --model=x.gguf", "--tool-format must be auto, deepseek-r1, hermes",
+                "--reasoning-budget-low=-2 --model=x.gguf", "take a number of tokens, 0 (no thinking) or -1",
                 "--parallel=abc --model=x.gguf", "--parallel",
                 "--model=" + dir.resolve("missing.gguf"), "model file not found",
                 "--model=" + dir, "not a file",
@@ -171,6 +172,9 @@ class CommandLineIT {
                 "GGUF_SERVER_PORT", "0",
                 "GGUF_SERVER_CTX_SIZE", "256",
                 "GGUF_SERVER_ALIAS", "from-env",
+                "GGUF_SERVER_REASONING_BUDGET", "4",
+                "GGUF_SERVER_REASONING_BUDGET_LOW", "2",
+                "GGUF_SERVER_REASONING_BUDGET_MESSAGE", "Time is up.",
                 // each of these would break the answer if llama.cpp saw it
                 "LLAMA_ARG_N_PREDICT", "1",
                 "LLAMA_ARG_CTX_SIZE", "16"));
@@ -185,6 +189,11 @@ class CommandLineIT {
 
             assertThat(body.get("model").asText()).isEqualTo("from-env");
             assertThat(body.get("choices").get(0).get("message").get("content").asText()).isEqualTo(TinyModel.ANSWER);
+            assertThat(body.at("/choices/0/message/reasoning_content").asText())
+                    .isEqualTo("Okay, the user\n\nTime is up."); // cut at the default budget of 4
+            JsonNode low = http.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                    + "\"reasoning_effort\":\"low\"}").json();
+            assertThat(low.at("/usage/completion_tokens_details/reasoning_tokens").asInt()).isEqualTo(2);
             assertThat(http.get("/v1/models").json().get("data").get(0).get("meta").get("context_length").asInt())
                     .isEqualTo(256);
         } finally {

@@ -138,5 +138,25 @@ class ThinkSplitterTest {
     void startStateFollowsTheRenderedPrompt() {
         assertThat(ThinkSplitter.forPrompt("<｜User｜>hi<｜Assistant｜><think>\n").isInsideThought()).isTrue();
         assertThat(ThinkSplitter.forPrompt("<｜User｜>hi<｜Assistant｜>").isInsideThought()).isFalse();
+        assertThat(ThinkSplitter.forPrompt("<｜User｜>hi<｜Assistant｜><think>\n\n</think>\n\n").isInAnswer()).isTrue();
+    }
+
+    @org.junit.jupiter.api.Test
+    void afterAClosedEmptyThoughtEverythingIsTheAnswerEvenATagTheModelWrites() {
+        ThinkSplitter s = ThinkSplitter.forPrompt("<｜Assistant｜><think>\n\n</think>\n\n");
+
+        assertThat(s.accept("<think>x").content()).isEqualTo("<think>x");
+        assertThat(s.accept("</think> y").content()).isEqualTo("</think> y");
+    }
+
+    @org.junit.jupiter.api.Test
+    void withoutThinkingTheAnswerBeginsAfterAnEmptyClosedThought() {
+        // R1's template opens the thought; an older one lets the model open it; a Qwen3-style one closed it already
+        assertThat(ThinkSplitter.withoutThinking("<｜User｜>hi<｜Assistant｜><think>\n"))
+                .isEqualTo("<｜User｜>hi<｜Assistant｜><think>\n\n</think>\n\n");
+        assertThat(ThinkSplitter.withoutThinking("<｜User｜>hi<｜Assistant｜>"))
+                .isEqualTo("<｜User｜>hi<｜Assistant｜><think>\n\n</think>\n\n");
+        assertThat(ThinkSplitter.withoutThinking("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
+                .isEqualTo("<|im_start|>assistant\n<think>\n\n</think>\n\n");
     }
 }

@@ -21,9 +21,21 @@ public final class Http {
             .build();
 
     private final String base;
+    /** Sent with every request, e.g. an API key; empty for none. */
+    private final String[] headers;
 
     public Http(String base) {
+        this(base, new String[0]);
+    }
+
+    private Http(String base, String[] headers) {
         this.base = base;
+        this.headers = headers;
+    }
+
+    /** The same client, sending {@code Authorization: Bearer key} with every request. */
+    public Http withKey(String key) {
+        return new Http(base, new String[]{"Authorization", "Bearer " + key});
     }
 
     public record Response(int status, String body, HttpResponse<String> raw) {
@@ -60,7 +72,7 @@ public final class Http {
     }
 
     public Response post(String path, byte[] body) {
-        return send(HttpRequest.newBuilder(URI.create(base + path))
+        return send(request(path)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
@@ -72,7 +84,7 @@ public final class Http {
     /** A streamed POST whose body is read line by line as it arrives. */
     public HttpResponse<java.util.stream.Stream<String>> postLines(String path, String json) {
         try {
-            return CLIENT.send(HttpRequest.newBuilder(URI.create(base + path))
+            return CLIENT.send(request(path)
                     .header("Content-Type", "application/json")
                     .timeout(Duration.ofSeconds(60))
                     .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofLines());
@@ -91,6 +103,11 @@ public final class Http {
         } catch (IOException | InterruptedException e) {
             throw new AssertionError(e);
         }
+    }
+
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path));
+        return headers.length == 0 ? request : request.headers(headers);
     }
 
     private Response send(HttpRequest.Builder request) {

@@ -6,6 +6,7 @@ import dev.ggufserver.engine.Engine;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.reasoning.ThinkingBudgets;
 import dev.ggufserver.server.HttpOptions;
 import dev.ggufserver.server.HttpServer;
 import dev.ggufserver.server.ServerConfig;
@@ -44,7 +45,7 @@ public final class TestServer implements AutoCloseable {
     public static TestServer serving(Engine engine, Duration keepAlive, int maxQueue, Duration queueTimeout) {
         ModelHost host = new ModelHost();
         TestServer server = loading(host);
-        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, keepAlive, maxQueue,
+        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, ThinkingBudgets.DEFAULTS, keepAlive, maxQueue,
                 queueTimeout, server.metrics);
         server.metrics.watch(served.runner().queue(), engine);
         host.ready(served);
@@ -66,7 +67,7 @@ public final class TestServer implements AutoCloseable {
     public static TestServer serving(Engine engine, HttpOptions options) {
         ModelHost host = new ModelHost();
         TestServer server = loading(host, options);
-        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK,
+        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, ThinkingBudgets.DEFAULTS,
                 Duration.ofMillis(options.keepAliveMillis()), ServerConfig.DEFAULT_MAX_QUEUE,
                 ServerConfig.DEFAULT_QUEUE_TIMEOUT, server.metrics);
         host.ready(served);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ggufserver.testmodel.TinyModel;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ChatTemplateTest {
@@ -195,5 +196,19 @@ class ChatTemplateTest {
 
         assertThat(chat.text()).isEqualTo("<｜User｜>hi<｜Assistant｜><｜Assistant｜><think>\n");
         assertThat(chat.contentSpans()).isEmpty();
+    }
+
+    @Test
+    void requestVariablesReachTheTemplateButNeverReplaceTheServersOwn() throws Exception {
+        ChatTemplate template = new ChatTemplate("{% for m in messages %}{{ m.content }}{% endfor %}"
+                + "{% if enable_thinking is defined and not enable_thinking %}[no-think]{% endif %}{{ mood }}",
+                "", "", false);
+        List<ChatMessage> messages = List.of(new ChatMessage("user", "hi"));
+
+        assertThat(template.renderChat(messages, List.of(), true, Map.of("enable_thinking", false, "mood", "!"))
+                .text()).isEqualTo("hi[no-think]!");
+        assertThat(template.renderChat(messages, List.of(), true, Map.of()).text()).isEqualTo("hi");
+        assertThat(template.renderChat(messages, List.of(), true, Map.of("messages", List.of(),
+                "tools", List.of(Map.of("x", 1)))).text()).isEqualTo("hi");
     }
 }

@@ -206,6 +206,9 @@ public final class TinyModel {
         int lastThought = chain(newline, THINKING_PIECES);
         follow(lastThought, endThink);
         int paragraph = normal("\n\n");
+        // as in Qwen's tokenizer, a blank line is one token: a prompt that ends with "</think>\n\n" ends on it
+        String newlineByte = ByteLevel.encode(new byte[]{'\n'});
+        merges.add(newlineByte + " " + newlineByte);
         follow(endThink, paragraph);
         int last = chain(paragraph, ANSWER_PIECES);
         int emojiStart = normal(new byte[]{' ', (byte) 0xF0, (byte) 0x9F});

@@ -1,6 +1,9 @@
 package dev.ggufserver.api.openai;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.generation.CompletionRunner;
+import dev.ggufserver.generation.PreparedCompletion;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.generation.ToolUse;
@@ -10,6 +13,7 @@ import dev.ggufserver.grammar.UnsupportedSchemaException;
 import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkSplitter;
+import dev.ggufserver.reasoning.ThinkingBudget;
 import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.template.ChatMessage;
 import dev.ggufserver.template.ChatTemplate;
@@ -17,11 +21,18 @@ import dev.ggufserver.template.TemplateException;
 import dev.ggufserver.template.ToolDefinition;
 import io.javalin.http.Context;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** POST /v1/chat/completions and POST /v1/completions. */
+/** POST /v1/chat/completions (and its control endpoint) and POST /v1/completions. */
 public final class CompletionHandlers {
+    /**
+     * The context attribute holding who called: the digest of the caller's API key, set by the key check when keys
+     * are on (absent otherwise).
+     */
+    public static final String CALLER = "gguf.caller";
+    private static final String REASONING_END = "reasoning_end";
     private final ModelHost host;
     private final RequestParser parser;
     private final CompletionResponder responder;
@@ -70,7 +81,7 @@ public final class CompletionHandlers {
         ChatTemplate.RenderedChat prompt;
         try {
             prompt = model.template().renderChat(withoutEarlierThinking(request.messages()), promptTools(request),
-                    true);
+                    true, templateVariables(request.thinking()));
         } catch (TemplateException e) {
             throw ApiException.invalid("messages", e.getMessage());
         }
@@ -91,13 +102,61 @@ public final class CompletionHandlers {
         // a thinking model's template speaks of its close tag (to drop earlier thoughts, or to open one)
         boolean thinks = model.template().source().contains(ThinkSplitter.CLOSE)
                 || ThinkSplitter.forPrompt(prompt.text()).isInsideThought();
+        int budget = request.thinking().budget(model.thinkingBudgets());
+        String promptText = prompt.text();
+        if (thinks && budget == 0) { // no thinking: the answer begins after an empty thought
+            promptText = ThinkSplitter.withoutThinking(promptText);
+            thinks = false;
+        }
         ToolUse tools = toolUse(request, model);
         StructuredOutput output = request.common().output();
         if (tools != null && !tools.guardsOpenedCalls()) { // required, or a named tool: the answer is calls
             output = StructuredOutput.toolCalls(callsGrammar(request, tools.format()));
         }
-        responder.respond(ctx, model, prompt.text(), content, "messages", request.common(), output, tools, format,
-                true, thinks, (created, usage) -> new ChatShape(id, created, modelId, usage));
+        // a budget holds only where the model thinks (on others it is ignored, as documented)
+        ThinkingBudget thinking = thinks ? model.thinkingBudgets().budget(budget) : ThinkingBudget.NONE;
+        PreparedCompletion completion = CompletionResponder.prepare(promptText, content, request.common(), output,
+                tools, format, true, thinks).withThinking(thinking, id, ctx.attribute(CALLER));
+        responder.respond(ctx, model, completion, "messages", request.common(),
+                (created, usage) -> new ChatShape(id, created, modelId, usage));
+    }
+
+    /** The request's chat_template_kwargs as the template sees them: JSON values as plain Java ones. */
+    private Map<String, Object> templateVariables(RequestParser.Thinking thinking) {
+        if (thinking.templateKwargs() == null) {
+            return Map.of();
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> variables = mapper.convertValue(thinking.templateKwargs(), Map.class);
+        return variables;
+    }
+
+    /**
+     * POST /v1/chat/completions/control: {@code {"id": "chatcmpl-…", "action": "reasoning_end"}} ends the thinking
+     * of that running completion at once, so that it answers. Only its own caller (same API key) may.
+     */
+    public void control(Context ctx) {
+        JsonNode body = parser.object(ctx.bodyAsBytes());
+        JsonNode id = body.get("id");
+        if (id == null || !id.isTextual() || id.asText().isEmpty()) {
+            throw ApiException.invalid("id", "id must be the id of a running chat completion (chatcmpl-…)");
+        }
+        JsonNode action = body.get("action");
+        if (action == null || !action.isTextual() || !action.asText().equals(REASONING_END)) {
+            throw ApiException.invalid("action", "action must be '" + REASONING_END + "'");
+        }
+        ServedModel model = ModelsHandler.require(host);
+        CompletionRunner.ThinkingControl result = model.runner().endThinking(id.asText(), ctx.attribute(CALLER));
+        if (result == CompletionRunner.ThinkingControl.NOT_FOUND) {
+            throw new ApiException(404, "invalid_request_error", "No running chat completion '" + id.asText()
+                    + "' was started with your credentials.", "id", "completion_not_found", null);
+        }
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("id", id.asText());
+        response.put("object", "chat.completion.control");
+        response.put("action", REASONING_END);
+        response.put("applied", result == CompletionRunner.ThinkingControl.ENDING);
+        ctx.json(response);
     }
 
     private void textCompletion(Context ctx) {
@@ -108,8 +167,8 @@ public final class CompletionHandlers {
         String modelId = model.info().id();
         // a raw prompt is the client's own: its special-token text is meant as special tokens, and a grammar holds
         // from the first token, as in llama-server
-        responder.respond(ctx, model, request.prompt(), List.of(), "prompt", request.common(),
-                request.common().output(), null, ReasoningFormat.NONE, false, false,
+        responder.respond(ctx, model, CompletionResponder.prepare(request.prompt(), List.of(), request.common(),
+                request.common().output(), null, ReasoningFormat.NONE, false, false), "prompt", request.common(),
                 (created, usage) -> new TextShape(id, created, modelId, usage));
     }
 

@@ -56,23 +56,30 @@ final class CompletionResponder {
     }
 
     /**
-     * @param promptParam the request field the prompt came from, named in a context error
+     * The completion a request asks for (unlimited thinking, not controllable: see
+     * {@link PreparedCompletion#withThinking}).
+     *
      * @param output       what the answer must be (a structured output, or tool calls), or null
      * @param tools        how tool calls are read and guarded, or null
      * @param thinksFirst  the model thinks before it answers (a constraint holds after the thought)
+     */
+    static PreparedCompletion prepare(String prompt, List<ContentSpan> content, RequestParser.Common common,
+                                      StructuredOutput output, ToolUse tools, ReasoningFormat reasoningFormat,
+                                      boolean splitReasoning, boolean thinksFirst) {
+        int maxTokens = common.maxTokens() == null ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : common.maxTokens();
+        return new PreparedCompletion(new GenerationRequest(prompt, content, maxTokens, common.sampling(),
+                output == null ? null : output.constraint()), common.stop(), reasoningFormat, splitReasoning, output,
+                thinksFirst, tools);
+    }
+
+    /**
+     * @param promptParam the request field the prompt came from, named in a context error
      * @param shapeFactory makes the endpoint's response objects from (created, usage placeholder)
      */
-    void respond(Context ctx, ServedModel model, String prompt, List<ContentSpan> content, String promptParam,
-                 RequestParser.Common common, StructuredOutput output, ToolUse tools,
-                 ReasoningFormat reasoningFormat, boolean splitReasoning, boolean thinksFirst,
-                 BiFunction<Long, Object, ResponseShape> shapeFactory) {
-        int maxTokens = common.maxTokens() == null ? GenerationRequest.UNTIL_CONTEXT_IS_FULL : common.maxTokens();
-        PreparedCompletion completion = new PreparedCompletion(
-                new GenerationRequest(prompt, content, maxTokens, common.sampling(),
-                        output == null ? null : output.constraint()),
-                common.stop(), reasoningFormat, splitReasoning, output, thinksFirst, tools);
+    void respond(Context ctx, ServedModel model, PreparedCompletion completion, String promptParam,
+                 RequestParser.Common common, BiFunction<Long, Object, ResponseShape> shapeFactory) {
         if (logPrompts) {
-            log.info("Prompt: {}", prompt);
+            log.info("Prompt: {}", completion.request().prompt());
         }
         long created = System.currentTimeMillis() / 1000;
         Object usagePlaceholder = common.includeUsage() ? NullNode.getInstance() : null;

@@ -14,7 +14,10 @@ import dev.ggufserver.api.openai.request.ChatCompletionRequest;
 import dev.ggufserver.api.openai.request.FieldProblem;
 import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.grammar.StructuredOutput;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ggufserver.reasoning.ReasoningEffort;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.reasoning.ThinkingBudgets;
 import dev.ggufserver.template.ChatMessage;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -55,13 +58,38 @@ public final class RequestParser {
      * {@link ToolChoice#NONE}, and with tools it defaults to {@link ToolChoice#AUTO}, as OpenAI's does.
      */
     public record ChatRequest(List<ChatMessage> messages, Common common, ReasoningFormat reasoningFormat,
-                              List<FunctionTool> tools, ToolChoice toolChoice, boolean parallelToolCalls) {
+                              List<FunctionTool> tools, ToolChoice toolChoice, boolean parallelToolCalls,
+                              Thinking thinking) {
         public ChatRequest {
             tools = List.copyOf(tools);
         }
 
         public ChatRequest(List<ChatMessage> messages, Common common, ReasoningFormat reasoningFormat) {
-            this(messages, common, reasoningFormat, List.of(), ToolChoice.NONE, true);
+            this(messages, common, reasoningFormat, List.of(), ToolChoice.NONE, true, Thinking.DEFAULT);
+        }
+    }
+
+    /**
+     * What a chat request asks of the model's thinking; nulls where it asks nothing.
+     *
+     * @param effort         {@code reasoning_effort}
+     * @param budgetTokens   {@code thinking_budget_tokens} (or {@code reasoning_budget_tokens}): wins over effort
+     * @param templateKwargs {@code chat_template_kwargs}: an object, or null
+     * @param enableThinking {@code chat_template_kwargs.enable_thinking}: false means no thinking, for any model
+     */
+    public record Thinking(ReasoningEffort effort, Integer budgetTokens, ObjectNode templateKwargs,
+                           Boolean enableThinking) {
+        public static final Thinking DEFAULT = new Thinking(null, null, null, null);
+
+        /** The request's thinking budget in tokens under the server's budgets: 0 no thinking, -1 unlimited. */
+        public int budget(ThinkingBudgets server) {
+            if (Boolean.FALSE.equals(enableThinking)) {
+                return 0;
+            }
+            if (budgetTokens != null) {
+                return budgetTokens;
+            }
+            return effort != null ? server.tokensFor(effort) : server.defaultTokens();
         }
     }
 
@@ -86,6 +114,11 @@ public final class RequestParser {
 
     public ChatRequest chat(byte[] body) {
         return validator.validate(bind(parseObject(body), ChatCompletionRequest.class));
+    }
+
+    /** A body that must be a JSON object (strict UTF-8), for endpoints without a request record. */
+    public JsonNode object(byte[] body) {
+        return parseObject(body);
     }
 
     public CompletionRequest completion(byte[] body) {

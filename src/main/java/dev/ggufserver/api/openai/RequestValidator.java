@@ -30,12 +30,16 @@ import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.grammar.GrammarSyntaxException;
 import dev.ggufserver.grammar.JsonSchemaGrammar;
 import dev.ggufserver.grammar.UnsupportedSchemaException;
+import dev.ggufserver.reasoning.ReasoningEffort;
+import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -98,7 +102,48 @@ final class RequestValidator {
                     + "answer is either tool calls or a structured output (use tool_choice 'none' to answer JSON)");
         }
         return new ChatRequest(messages, common, format, tools, choice,
-                r.parallelToolCalls() == null || r.parallelToolCalls());
+                r.parallelToolCalls() == null || r.parallelToolCalls(), thinking(r));
+    }
+
+    private static RequestParser.Thinking thinking(ChatCompletionRequest r) {
+        ReasoningEffort effort = null;
+        JsonNode e = r.reasoningEffort();
+        if (!absent(e)) {
+            effort = (e.isTextual() ? ReasoningEffort.parse(e.asText()) : Optional.<ReasoningEffort>empty())
+                    .orElseThrow(() -> ApiException.invalid("reasoning_effort", "reasoning_effort must be one of "
+                            + ReasoningEffort.quotedNames() + ", not " + e));
+        }
+        Integer budget = integer(r.thinkingBudgetTokens(), "thinking_budget_tokens", 0, Integer.MAX_VALUE);
+        Integer alias = integer(r.reasoningBudgetTokens(), "reasoning_budget_tokens", 0, Integer.MAX_VALUE);
+        if (budget != null && alias != null && !budget.equals(alias)) {
+            throw ApiException.invalid("reasoning_budget_tokens", "thinking_budget_tokens and "
+                    + "reasoning_budget_tokens name the same budget; send one of them");
+        }
+        JsonNode kwargs = r.chatTemplateKwargs();
+        Boolean enableThinking = null;
+        if (!absent(kwargs)) {
+            if (!kwargs.isObject()) {
+                throw ApiException.invalid("chat_template_kwargs", "chat_template_kwargs must be an object of "
+                        + "variables for the chat template");
+            }
+            for (Iterator<String> names = kwargs.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                if (ChatTemplate.SERVER_VARIABLES.contains(name)) {
+                    throw ApiException.invalid("chat_template_kwargs." + name, "chat_template_kwargs." + name
+                            + " is set by the server from the request and cannot be replaced");
+                }
+            }
+            JsonNode enable = kwargs.get("enable_thinking");
+            if (!absent(enable)) {
+                if (!enable.isBoolean()) {
+                    throw ApiException.invalid("chat_template_kwargs.enable_thinking",
+                            "chat_template_kwargs.enable_thinking must be true or false");
+                }
+                enableThinking = enable.asBoolean();
+            }
+        }
+        return new RequestParser.Thinking(effort, budget != null ? budget : alias,
+                absent(kwargs) ? null : (ObjectNode) kwargs, enableThinking);
     }
 
     RequestParser.CompletionRequest validate(CompletionRequest r) {

@@ -109,6 +109,23 @@ class BadRequestTest {
                 chatWithUser("\"response_format\":{\"type\":\"xml\"}", "response_format.type"),
                 chatWithUser("\"grammar\":\"root ::= (\"", "grammar"),
                 chatWithUser("\"reasoning_format\":\"auto\"", "reasoning_format"),
+                chatWithUser("\"reasoning_effort\":\"turbo\"", "reasoning_effort"),
+                chatWithUser("\"reasoning_effort\":3", "reasoning_effort"),
+                chatWithUser("\"reasoning_effort\":\"HIGH\"", "reasoning_effort"),
+                chatWithUser("\"thinking_budget_tokens\":-1", "thinking_budget_tokens"),
+                chatWithUser("\"thinking_budget_tokens\":2.5", "thinking_budget_tokens"),
+                chatWithUser("\"thinking_budget_tokens\":\"4\"", "thinking_budget_tokens"),
+                chatWithUser("\"reasoning_budget_tokens\":-8", "reasoning_budget_tokens"),
+                chatWithUser("\"thinking_budget_tokens\":4,\"reasoning_budget_tokens\":5", "reasoning_budget_tokens"),
+                chatWithUser("\"chat_template_kwargs\":\"enable_thinking=false\"", "chat_template_kwargs"),
+                chatWithUser("\"chat_template_kwargs\":[false]", "chat_template_kwargs"),
+                chatWithUser("\"chat_template_kwargs\":{\"enable_thinking\":\"false\"}",
+                        "chat_template_kwargs.enable_thinking"),
+                chatWithUser("\"chat_template_kwargs\":{\"enable_thinking\":0}",
+                        "chat_template_kwargs.enable_thinking"),
+                chatWithUser("\"chat_template_kwargs\":{\"messages\":[]}", "chat_template_kwargs.messages"),
+                chatWithUser("\"chat_template_kwargs\":{\"add_generation_prompt\":false}",
+                        "chat_template_kwargs.add_generation_prompt"),
                 chatWithUser("\"logit_bias\":{\"abc\":1}", "logit_bias"),
                 chatWithUser("\"logit_bias\":{\"5\":200}", "logit_bias"),
                 chatWithUser("\"logit_bias\":[1]", "logit_bias"),
@@ -139,6 +156,37 @@ class BadRequestTest {
             assertThat(error.get("param").asText()).isEqualTo(param);
         }
         assertThat(server.http().post(CHAT, "{" + USER + "}").status()).as("still serving").isEqualTo(200);
+    }
+
+    static Stream<Arguments> badControls() {
+        return Stream.of(
+                Arguments.of("{}", 400, "id"),
+                Arguments.of("{\"id\":5,\"action\":\"reasoning_end\"}", 400, "id"),
+                Arguments.of("{\"id\":\"\",\"action\":\"reasoning_end\"}", 400, "id"),
+                Arguments.of("{\"id\":\"chatcmpl-x\"}", 400, "action"),
+                Arguments.of("{\"id\":\"chatcmpl-x\",\"action\":\"stop\"}", 400, "action"),
+                Arguments.of("[\"chatcmpl-x\"]", 400, null),
+                Arguments.of("{\"id\":\"chatcmpl-nothing-runs-by-this-id\",\"action\":\"reasoning_end\"}", 404,
+                        "id"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badControls")
+    void aBadOrUnknownThinkingControlNamesTheField(String body, int status, String param) {
+        Http.Response r = server.http().post(CHAT + "/control", body);
+
+        assertThat(r.status()).as(r.body()).isEqualTo(status);
+        JsonNode error = r.json().get("error");
+        assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(error.get("message").asText()).isNotBlank();
+        if (param == null) {
+            assertThat(error.get("param").isNull()).isTrue();
+        } else {
+            assertThat(error.get("param").asText()).isEqualTo(param);
+        }
+        if (status == 404) {
+            assertThat(error.get("code").asText()).isEqualTo("completion_not_found");
+        }
     }
 
     @Test

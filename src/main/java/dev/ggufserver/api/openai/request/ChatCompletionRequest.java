@@ -8,7 +8,8 @@ import java.util.List;
  * The body of {@code POST /v1/chat/completions}, bound by Jackson with the server's snake_case naming
  * ({@code maxTokens} is {@code max_tokens}). Unknown fields are ignored. Fields for features not implemented yet
  * (legacy functions, logprobs, audio...) are JSON nodes: the validator refuses them by name.
- * {@code reasoningEffort} and {@code chatTemplateKwargs} are bound but not read yet.
+ * The reasoning controls ({@code reasoningEffort}, the budget in tokens under llama-server's two names,
+ * {@code chatTemplateKwargs}) are JSON nodes checked by the validator.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ChatCompletionRequest(
@@ -44,5 +45,7 @@ public record ChatCompletionRequest(
         String reasoningFormat,
         Boolean parallelToolCalls,
         JsonNode reasoningEffort,
+        JsonNode thinkingBudgetTokens,
+        JsonNode reasoningBudgetTokens,
         JsonNode chatTemplateKwargs) implements SamplingFields {
 }
