@@ -80,12 +80,19 @@ public final class BenchCommand implements Callable<Integer> {
                     + "when the request comes (default: ${DEFAULT-VALUE}).")
     long thinkTimeMillis;
 
+    @Option(names = "--thinking-budget", defaultValue = "-1", paramLabel = "N",
+            description = "Send chat completions (the prompt as a user message) whose thought is cut at N tokens, "
+                    + "and time the cut: the gap from the thought's last piece to the answer's first, against an "
+                    + "ordinary gap between pieces (default: off, raw completions).")
+    int thinkingBudget;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SENTENCE = "The lighthouse keeper counted the ships that passed in the night. ";
 
     /** One measured request. */
     record Sample(double firstTokenMs, double totalMs, int promptTokens, int completionTokens,
-                  double serverPromptPerSecond, double followUpFirstTokenMs, String error) {
+                  double serverPromptPerSecond, double followUpFirstTokenMs, double cutGapMs, double pieceGapMs,
+                  String error) {
         double decodeTokensPerSecond() {
             double decodeMs = totalMs - firstTokenMs;
             return completionTokens > 1 && decodeMs > 0 ? (completionTokens - 1) * 1000.0 / decodeMs : 0;
@@ -189,20 +196,32 @@ public final class BenchCommand implements Callable<Integer> {
                 followUpMs = turn(client, base, prompt + first.text + " And then?").firstTokenMs;
             }
             return new Sample(first.firstTokenMs, first.totalMs, first.promptTokens, first.completionTokens,
-                    first.promptPerSecond, followUpMs, null);
+                    first.promptPerSecond, followUpMs, first.cutGapMs, first.pieceGapMs, null);
         } catch (Exception e) {
-            return new Sample(0, 0, 0, 0, 0, Double.NaN, e.getMessage() == null ? e.toString() : e.getMessage());
+            return new Sample(0, 0, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN,
+                    e.getMessage() == null ? e.toString() : e.getMessage());
         }
     }
 
+    /**
+     * @param cutGapMs   with --thinking-budget: from the thought's last piece to the answer's first (NaN otherwise)
+     * @param pieceGapMs with --thinking-budget: the median gap between the other pieces
+     */
     private record Turn(double firstTokenMs, double totalMs, int promptTokens, int completionTokens,
-                        double promptPerSecond, String text) {
+                        double promptPerSecond, String text, double cutGapMs, double pieceGapMs) {
     }
 
     private Turn turn(HttpClient client, String base, String prompt) throws Exception {
         ObjectNode body = JSON.createObjectNode();
-        body.put("model", model).put("prompt", prompt).put("max_tokens", maxTokens).put("stream", !noStream)
+        boolean chat = thinkingBudget >= 0;
+        body.put("model", model).put("max_tokens", maxTokens).put("stream", !noStream)
                 .put("temperature", 0).put("ignore_eos", true).put("cache_prompt", true);
+        if (chat) {
+            body.putArray("messages").addObject().put("role", "user").put("content", prompt);
+            body.put("thinking_budget_tokens", thinkingBudget);
+        } else {
+            body.put("prompt", prompt);
+        }
         if (jsonSchema != null) {
             body.put("ignore_eos", false); // a constrained answer ends when it is complete (and llama.cpp requires it)
             body.putObject("response_format").put("type", "json_schema").putObject("json_schema")
@@ -211,7 +230,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (!noStream) {
             body.putObject("stream_options").put("include_usage", true);
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + (chat ? "/v1/chat/completions"
+                        : "/v1/completions")))
                 .header("Content-Type", "application/json").timeout(Duration.ofMinutes(30))
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
         long start = System.nanoTime();
@@ -234,13 +254,15 @@ public final class BenchCommand implements Callable<Integer> {
             return new Turn(ms, ms, whole.path("usage").path("prompt_tokens").asInt(),
                     whole.path("usage").path("completion_tokens").asInt(),
                     whole.path("timings").path("prompt_per_second").asDouble(),
-                    whole.path("choices").path(0).path("text").asText(""));
+                    whole.path("choices").path(0).path("text").asText(""), Double.NaN, Double.NaN);
         }
         long first = -1;
         int prompted = 0;
         int completed = 0;
         double promptPerSecond = 0;
         StringBuilder text = new StringBuilder();
+        List<Long> pieceTimes = new ArrayList<>();
+        int answerStart = -1; // index in pieceTimes of the answer's first piece
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(),
                 StandardCharsets.UTF_8))) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
@@ -251,10 +273,17 @@ public final class BenchCommand implements Callable<Integer> {
                 if (chunk.has("error")) {
                     throw new IllegalStateException(chunk.get("error").toString());
                 }
-                String piece = chunk.path("choices").path(0).path("text").asText("");
-                if (!piece.isEmpty()) {
-                    first = first < 0 ? System.nanoTime() : first;
+                JsonNode choice = chunk.path("choices").path(0);
+                String piece = chat ? choice.path("delta").path("content").asText("") : choice.path("text").asText("");
+                String thought = choice.path("delta").path("reasoning_content").asText("");
+                if (!piece.isEmpty() || !thought.isEmpty()) {
+                    long now = System.nanoTime();
+                    first = first < 0 ? now : first;
                     text.append(piece);
+                    if (!piece.isEmpty() && answerStart < 0) {
+                        answerStart = pieceTimes.size();
+                    }
+                    pieceTimes.add(now);
                 }
                 if (chunk.hasNonNull("usage")) {
                     prompted = chunk.get("usage").path("prompt_tokens").asInt();
@@ -270,8 +299,21 @@ public final class BenchCommand implements Callable<Integer> {
         if (promptPerSecond == 0 && prompted > 0) {
             promptPerSecond = prompted * 1e9 / (first - start);
         }
+        double cutGap = Double.NaN;
+        double pieceGap = Double.NaN;
+        if (chat && answerStart > 0) {
+            cutGap = (pieceTimes.get(answerStart) - pieceTimes.get(answerStart - 1)) / 1e6;
+            List<Double> gaps = new ArrayList<>();
+            for (int i = 1; i < pieceTimes.size(); i++) {
+                if (i != answerStart) {
+                    gaps.add((pieceTimes.get(i) - pieceTimes.get(i - 1)) / 1e6);
+                }
+            }
+            Collections.sort(gaps);
+            pieceGap = gaps.isEmpty() ? Double.NaN : gaps.get(gaps.size() / 2);
+        }
         return new Turn((first - start) / 1e6, (end - start) / 1e6, prompted, completed, promptPerSecond,
-                text.toString());
+                text.toString(), cutGap, pieceGap);
     }
 
     private void print(Report r) {
@@ -291,6 +333,11 @@ public final class BenchCommand implements Callable<Integer> {
         if (followUp) {
             System.out.printf(Locale.ROOT, "  follow-up turn: time to first token p50 %.1f ms (first turn %.1f ms)%n",
                     r.percentile(Sample::followUpFirstTokenMs, 50), r.percentile(Sample::firstTokenMs, 50));
+        }
+        if (thinkingBudget >= 0) {
+            System.out.printf(Locale.ROOT, "  thought cut at %d tokens: thought's end to answer p50 %.2f ms (a piece "
+                            + "otherwise p50 %.2f ms)%n", thinkingBudget, r.percentile(Sample::cutGapMs, 50),
+                    r.percentile(Sample::pieceGapMs, 50));
         }
         System.out.printf(Locale.ROOT, "  errors %d%n", r.errors());
         r.samples().stream().filter(s -> s.error() != null).limit(3)

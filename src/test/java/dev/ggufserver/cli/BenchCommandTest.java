@@ -152,4 +152,23 @@ class BenchCommandTest {
         long generated = generatedTokens(url) - before;
         assertThat(generated).isGreaterThan(0).isLessThan(2 * 24);
     }
+
+    /** Chat completions whose thought is cut at its budget: the cut's cost is reported beside an ordinary gap. */
+    @Test
+    void timesTheCutOfAThoughtAtItsBudget() {
+        String url = RealServers.url();
+        long before = generatedTokens(url);
+
+        String report = bench("--url", url, "--warmup", "0", "--requests", "2", "--prompt-tokens", "16",
+                "--max-tokens", "24", "--thinking-budget", "4");
+
+        assertThat(report).contains("requests 2").contains("generated 24 tokens each").contains("errors 0");
+        Matcher cut = Pattern.compile("thought cut at 4 tokens: thought's end to answer p50 ([0-9.]+) ms "
+                + "\\(a piece otherwise p50 ([0-9.]+) ms\\)").matcher(report);
+        assertThat(cut.find()).as(report).isTrue();
+        // the tiny model is so fast that its pieces may share a network read: the gaps are measured, maybe 0.00
+        assertThat(Double.parseDouble(cut.group(1))).isNotNegative();
+        assertThat(Double.parseDouble(cut.group(2))).isNotNegative();
+        assertThat(generatedTokens(url) - before).isEqualTo(2 * 24);
+    }
 }
