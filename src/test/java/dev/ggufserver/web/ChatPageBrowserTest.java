@@ -285,6 +285,29 @@ class ChatPageBrowserTest {
         var body = new com.fasterxml.jackson.databind.ObjectMapper().readTree(sent.get(0));
         assertThat(body.get("reasoning_effort").asText()).isEqualTo("none");
         assertThat(text(answer, ".content")).isEqualTo(TinyModel.ANSWER);
+        assertThat(answer.findElement(By.cssSelector(".thinking")).isDisplayed()).as("no thought shown").isFalse();
+        assertThat(text(answer, ".thinking-text")).isEmpty();
+    }
+
+    @Test
+    void answerNowEndsAnEndlessThoughtAndTheAnswerComes() {
+        // one roomy slot: the thought would go on far longer than the test needs to press the button
+        GgufServer roomy = RealServers.server(RealServers.tinyModel(), 30_000, 1);
+        driver.get("http://127.0.0.1:" + roomy.port() + "/");
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · tiny-r1"));
+        new org.openqa.selenium.support.ui.Select(driver.findElement(By.id("thinking"))).selectByValue("unlimited");
+
+        type("please loop");
+        waitFor(d -> text(lastAssistant(), ".thinking-text").contains("Round and round it goes."));
+        WebElement button = driver.findElement(By.id("answer-now"));
+        waitFor(ExpectedConditions.visibilityOf(button));
+        button.click();
+
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        WebElement answer = awaitAnswer();
+        assertThat(text(answer, ".thinking-text")).startsWith("Round and round it goes.").doesNotContain("think>");
+        assertThat(text(answer, ".thinking summary")).startsWith("Thought for");
+        assertThat(button.isDisplayed()).isFalse();
     }
 
     @Test
