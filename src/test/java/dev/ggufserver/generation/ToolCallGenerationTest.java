@@ -7,25 +7,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggufserver.engine.Constraint;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationRequest;
-import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.engine.llama.LlamaEngine;
-import dev.ggufserver.engine.llama.Vocabulary;
 import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.grammar.ToolCallGrammar;
-import dev.ggufserver.models.GgufReader;
 import dev.ggufserver.output.MessageDelta;
 import dev.ggufserver.output.ToolCall;
 import dev.ggufserver.output.ToolCallFolder;
 import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
+import dev.ggufserver.support.InProcessEngines;
 import dev.ggufserver.support.RealServers;
 import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.testmodel.TinyModel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,17 +41,9 @@ class ToolCallGenerationTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path model = RealServers.tinyModel();
-        engine = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
-                new ModelInfo("tiny", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
-                Vocabulary.fromGguf(GgufReader.read(model)));
+        engine = InProcessEngines.tiny(RealServers.tinyModel(), 512);
         runner = ServedModel.of(engine, new ChatTemplate("x", "", "", false), ReasoningFormat.DEEPSEEK,
                 Duration.ofSeconds(5)).runner();
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
     }
 
     record Answer(String reasoning, String content, List<ToolCall> calls, FinishReason reason) {
@@ -156,45 +145,42 @@ class ToolCallGenerationTest {
     void callsOfEachFamilyAreOpenedGuardedAndRead(TinyModel.ToolSyntax syntax) throws Exception {
         Path model = syntax == TinyModel.ToolSyntax.HERMES ? RealServers.tinyModelHermes()
                 : RealServers.tinyModelCalling(syntax);
-        try (LlamaEngine calling = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
-                new ModelInfo("tiny-calling", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
-                Vocabulary.fromGguf(GgufReader.read(model)))) {
-            CompletionRunner callingRunner = ServedModel.of(calling, new ChatTemplate("x", "", "", false),
-                    ReasoningFormat.DEEPSEEK, Duration.ofSeconds(5)).runner();
-            ToolCallFormat format = ToolCallFormat.valueOf(syntax.name());
-            PreparedCompletion completion = new PreparedCompletion(new GenerationRequest(WEATHER_PROMPT, 200,
-                    Sampling.greedy()), List.of(), ReasoningFormat.DEEPSEEK, true, null, true,
-                    ToolUse.auto(format, tools("{\"type\":\"string\"}"), true));
+        LlamaEngine calling = InProcessEngines.tiny(model, 512);
+        CompletionRunner callingRunner = ServedModel.of(calling, new ChatTemplate("x", "", "", false),
+                ReasoningFormat.DEEPSEEK, Duration.ofSeconds(5)).runner();
+        ToolCallFormat format = ToolCallFormat.valueOf(syntax.name());
+        PreparedCompletion completion = new PreparedCompletion(new GenerationRequest(WEATHER_PROMPT, 200,
+                Sampling.greedy()), List.of(), ReasoningFormat.DEEPSEEK, true, null, true,
+                ToolUse.auto(format, tools("{\"type\":\"string\"}"), true));
 
-            // the script writes Paris; a schema that does not allow it shows that the grammar took over at the opening
-            PreparedCompletion guarded = new PreparedCompletion(new GenerationRequest(WEATHER_PROMPT, 200,
-                    Sampling.greedy()), List.of(), ReasoningFormat.DEEPSEEK, true, null, true,
-                    ToolUse.auto(format, tools("{\"enum\":[\"Lyon\",\"Nice\"]}"), false));
+        // the script writes Paris; a schema that does not allow it shows that the grammar took over at the opening
+        PreparedCompletion guarded = new PreparedCompletion(new GenerationRequest(WEATHER_PROMPT, 200,
+                Sampling.greedy()), List.of(), ReasoningFormat.DEEPSEEK, true, null, true,
+                ToolUse.auto(format, tools("{\"enum\":[\"Lyon\",\"Nice\"]}"), false));
 
-            CompletionRunner saved = runner;
-            runner = callingRunner;
-            Answer a;
-            Answer held;
-            try {
-                a = run(completion);
-                held = run(guarded);
-            } finally {
-                runner = saved;
-            }
-
-            assertThat(held.calls()).as(held.toString()).singleElement().satisfies(c ->
-                    assertThat(JSON.readTree(c.arguments()).get("city").asText()).isIn("Lyon", "Nice"));
-            assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
-            assertThat(a.content()).as(a.toString()).isEmpty();
-            List<String> names = syntax == TinyModel.ToolSyntax.HERMES ? List.of("get_weather", "get_time")
-                    : List.of("get_weather");
-            assertThat(a.calls()).as(a.toString()).extracting(ToolCall::name).containsExactlyElementsOf(names);
-            assertThat(JSON.readTree(a.calls().get(0).arguments()).get("city").asText()).isEqualTo("Paris");
-            if (names.size() > 1) {
-                assertThat(JSON.readTree(a.calls().get(1).arguments()).get("zone").asText()).isEqualTo("CET");
-            }
-            assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
+        CompletionRunner saved = runner;
+        runner = callingRunner;
+        Answer a;
+        Answer held;
+        try {
+            a = run(completion);
+            held = run(guarded);
+        } finally {
+            runner = saved;
         }
+
+        assertThat(held.calls()).as(held.toString()).singleElement().satisfies(c ->
+                assertThat(JSON.readTree(c.arguments()).get("city").asText()).isIn("Lyon", "Nice"));
+        assertThat(a.reasoning()).isEqualTo(TinyModel.THINKING);
+        assertThat(a.content()).as(a.toString()).isEmpty();
+        List<String> names = syntax == TinyModel.ToolSyntax.HERMES ? List.of("get_weather", "get_time")
+                : List.of("get_weather");
+        assertThat(a.calls()).as(a.toString()).extracting(ToolCall::name).containsExactlyElementsOf(names);
+        assertThat(JSON.readTree(a.calls().get(0).arguments()).get("city").asText()).isEqualTo("Paris");
+        if (names.size() > 1) {
+            assertThat(JSON.readTree(a.calls().get(1).arguments()).get("zone").asText()).isEqualTo("CET");
+        }
+        assertThat(a.reason()).isEqualTo(FinishReason.TOOL_CALLS);
     }
 
     /**

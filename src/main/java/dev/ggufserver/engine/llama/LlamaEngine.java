@@ -190,7 +190,7 @@ public final class LlamaEngine implements Engine {
      * @throws ContextLengthExceededException when the prompt does not fit (nothing was queued)
      */
     public Generation start(GenerationRequest request) throws EngineException {
-        int[] promptIds = promptTokenizer.tokenize(request.prompt(), request.contentSpans());
+        int[] promptIds = promptTokenizer.tokenize(request.prompt(), request.contentSpans(), request.tokenSpans());
         int promptTokens = promptIds.length + (vocabulary.addsBos() ? 1 : 0);
         int maxTokens = request.budget(promptTokens, info.contextPerRequest());
         InferenceParameters parameters = toParameters(request, maxTokens);
@@ -342,6 +342,11 @@ public final class LlamaEngine implements Engine {
         model.generate(new InferenceParameters("abort").setTemperature(Float.NaN)).iterator();
     }
 
+    /**
+     * Stops the engine. The binding (4.2.0) deletes llama.cpp's server context without joining its loop thread, so
+     * the process must not load another engine afterwards: the server closes an engine only as its worker process
+     * ends, and tests keep theirs for the JVM's life (InProcessEngines).
+     */
     @Override
     public void close() {
         model.close(); // stops the native loop; llama.cpp 4.2.0 frees nothing else (see issue: worker process)
