@@ -12,9 +12,13 @@ import java.util.List;
  * @param maxTokens    tokens to generate at most, at least 1; {@link #UNTIL_CONTEXT_IS_FULL} when the client set no
  *                     limit. Never more than the context leaves after the prompt (see {@link #budget}).
  * @param constraint   a grammar the output follows, or null
+ * @param tokenSpans   parts of the prompt the model generated itself, one output piece each, in order and apart
+ *                     (a continued generation): each becomes the vocabulary token that prints exactly that text,
+ *                     not a re-tokenization of it, so the continued prompt holds the very tokens the slot's cache
+ *                     does (a piece that is no single token is tokenized as content); empty for a fresh prompt
  */
 public record GenerationRequest(String prompt, List<ContentSpan> contentSpans, int maxTokens, Sampling sampling,
-                                Constraint constraint) {
+                                Constraint constraint, List<ContentSpan> tokenSpans) {
     /** No limit but the context. */
     public static final int UNTIL_CONTEXT_IS_FULL = Integer.MAX_VALUE;
 
@@ -23,15 +27,27 @@ public record GenerationRequest(String prompt, List<ContentSpan> contentSpans, i
             throw new IllegalArgumentException("maxTokens must be at least 1");
         }
         contentSpans = List.copyOf(contentSpans);
-        int end = 0;
-        for (ContentSpan span : contentSpans) {
-            if (span.start() < end || span.end() > prompt.length()) {
-                throw new IllegalArgumentException("content spans must be in order, apart and inside the prompt");
-            }
-            end = span.end();
-        }
+        tokenSpans = tokenSpans == null ? List.of() : List.copyOf(tokenSpans);
+        checkSpans(contentSpans, prompt, "content spans");
+        checkSpans(tokenSpans, prompt, "token spans");
         if (constraint != null && sampling.ignoreEos()) { // llama.cpp b4916 aborts on this combination
             throw new IllegalArgumentException("a constraint cannot be combined with ignore_eos");
+        }
+    }
+
+    /** A fresh prompt: no part of it was generated. */
+    public GenerationRequest(String prompt, List<ContentSpan> contentSpans, int maxTokens, Sampling sampling,
+                             Constraint constraint) {
+        this(prompt, contentSpans, maxTokens, sampling, constraint, List.of());
+    }
+
+    private static void checkSpans(List<ContentSpan> spans, String prompt, String what) {
+        int end = 0;
+        for (ContentSpan span : spans) {
+            if (span.start() < end || span.end() > prompt.length()) {
+                throw new IllegalArgumentException(what + " must be in order, apart and inside the prompt");
+            }
+            end = span.end();
         }
     }
 

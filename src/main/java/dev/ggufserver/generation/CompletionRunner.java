@@ -2,7 +2,6 @@ package dev.ggufserver.generation;
 
 import dev.ggufserver.engine.AdmissionQueue;
 import dev.ggufserver.engine.Constraint;
-import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.engine.ContextLengthExceededException;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.Engine;
@@ -19,7 +18,6 @@ import dev.ggufserver.reasoning.ThinkingBudget;
 import dev.ggufserver.reasoning.ThinkSplitter;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -185,16 +183,14 @@ public final class CompletionRunner {
         /** True while the free thought before a constrained answer is generated. */
         private boolean thoughtPhase;
         /** The raw text of that thought so far, and how much of it went down the normal path. */
-        private final StringBuilder thought = new StringBuilder();
+        private final GeneratedText thought = new GeneratedText();
         private int thoughtPassed;
         /** Under tool_choice auto: watching the free answer for a call's opening marker, and what it had written. */
         private boolean watchingForCalls;
         /** The opening the answer wrote, if it opened a call. */
         private ToolUse.Opening openedBy;
         /** The raw text generated since the prompt (and the closing text of a cut thought), as the slot holds it. */
-        private final StringBuilder generated = new StringBuilder();
-        /** Where in {@link #generated} the model's own thought text is, to be tokenized as text when continued. */
-        private final List<ContentSpan> generatedSpans = new ArrayList<>();
+        private final GeneratedText generated = new GeneratedText();
         private int answerStart = -1;
         /** The thought must end at the next piece: the caller asked for the answer now. */
         private volatile boolean answerNow;
@@ -336,7 +332,7 @@ public final class CompletionRunner {
                 reasoningTokens += tokens;
             }
             int before = generated.length();
-            generated.append(text);
+            generated.appendPiece(text);
             if (probeGone()) {
                 return false;
             }
@@ -368,7 +364,7 @@ public final class CompletionRunner {
                 return pass(text);
             }
             int end = at + openedBy.text().length();
-            generated.setLength(end);
+            generated.truncate(end);
             pass(text.substring(0, end - before));
             watchingForCalls = false;
             return false;
@@ -431,9 +427,9 @@ public final class CompletionRunner {
                     return new GenerationResult(FinishReason.STOP, acceptedTokens);
                 }
                 insert(closing);
-                thought.append(closing);
+                thought.appendInserted(closing);
             } else if (!closed) {
-                thought.setLength(0); // it ended before saying whether it thinks: answer from the prompt
+                thought.clear(); // it ended before saying whether it thinks: answer from the prompt
             }
             int used = acceptedTokens;
             int left = request.maxTokens() == GenerationRequest.UNTIL_CONTEXT_IS_FULL
@@ -475,15 +471,9 @@ public final class CompletionRunner {
             }
             thoughtCut = false;
             thoughtClosed = true;
-            int lead = leadingSpace(generated);
-            int bodyStart = generated.indexOf(ThinkSplitter.OPEN, lead) == lead ? lead + ThinkSplitter.OPEN.length() : 0;
-            if (generated.length() > bodyStart) {
-                int offset = request.prompt().length();
-                generatedSpans.add(new ContentSpan(offset + bodyStart, offset + generated.length()));
-            }
             String closing = completion.thinking().closing() + "\n\n";
             insert(closing);
-            generated.append(closing);
+            generated.appendInserted(closing);
             return continueGenerating(request, request.constraint());
         }
 
@@ -499,10 +489,8 @@ public final class CompletionRunner {
             if (left < 1) {
                 return new GenerationResult(FinishReason.LENGTH, used);
             }
-            List<ContentSpan> spans = new ArrayList<>(request.contentSpans());
-            spans.addAll(generatedSpans);
-            GenerationRequest rest = new GenerationRequest(request.prompt() + generated, spans, left,
-                    request.sampling(), constraint);
+            GenerationRequest rest = new GenerationRequest(request.prompt() + generated, request.contentSpans(),
+                    left, request.sampling(), constraint, generated.pieceSpans(request.prompt().length()));
             try {
                 GenerationResult next = engine.generate(rest, this);
                 return new GenerationResult(next.reason(), used + next.completionTokens());
@@ -521,21 +509,13 @@ public final class CompletionRunner {
         }
 
         /**
-         * The prompt continued by the thought (its body is model output: tokenized as content, so that text there
-         * that looks like a special token stays text) and the blank line R1 writes before its answer.
+         * The prompt continued by the thought (its pieces as the tokens the model generated, see
+         * {@link GeneratedText}) and the blank line R1 writes before its answer.
          */
         private GenerationRequest afterThought(GenerationRequest request, int maxTokens) {
             String prompt = request.prompt();
-            String text = thought.toString();
-            int bodyStart = text.startsWith(ThinkSplitter.OPEN, leadingSpace(text))
-                    ? leadingSpace(text) + ThinkSplitter.OPEN.length() : 0;
-            int bodyEnd = text.length() - ThinkSplitter.CLOSE.length();
-            List<ContentSpan> spans = new ArrayList<>(request.contentSpans());
-            if (bodyEnd > bodyStart) {
-                spans.add(new ContentSpan(prompt.length() + bodyStart, prompt.length() + bodyEnd));
-            }
-            return new GenerationRequest(prompt + text + "\n\n", spans, maxTokens, request.sampling(),
-                    request.constraint());
+            return new GenerationRequest(prompt + thought + "\n\n", request.contentSpans(), maxTokens,
+                    request.sampling(), request.constraint(), thought.pieceSpans(prompt.length()));
         }
 
         private static int leadingSpace(CharSequence text) {
@@ -557,7 +537,7 @@ public final class CompletionRunner {
                 return cutThought();
             }
             track(text);
-            thought.append(text);
+            thought.appendPiece(text);
             if (probeGone()) {
                 return false;
             }
@@ -580,13 +560,13 @@ public final class CompletionRunner {
             boolean modelOpened = raw.startsWith(ThinkSplitter.OPEN, open);
             boolean hadThought = openedByPrompt || thoughtPassed > 0 || modelOpened;
             if (!hadThought) {
-                thought.setLength(0); // no thought: the whole answer comes constrained, and these tokens never count
+                thought.clear(); // no thought: the whole answer comes constrained, and these tokens never count
                 undecidedTokens = 0;
                 return false;
             }
             int from = modelOpened ? open + ThinkSplitter.OPEN.length() : 0;
             int cut = raw.indexOf(ThinkSplitter.CLOSE, from) + ThinkSplitter.CLOSE.length();
-            thought.setLength(cut);
+            thought.truncate(cut);
             acceptedTokens += undecidedTokens + tokens;
             reasoningTokens += undecidedTokens + tokens;
             undecidedTokens = 0;

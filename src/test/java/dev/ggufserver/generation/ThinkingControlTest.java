@@ -2,24 +2,22 @@ package dev.ggufserver.generation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ggufserver.engine.ContentSpan;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationRequest;
-import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.engine.llama.LlamaEngine;
-import dev.ggufserver.engine.llama.Vocabulary;
-import dev.ggufserver.models.GgufReader;
 import dev.ggufserver.output.MessageDelta;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkingBudget;
+import dev.ggufserver.support.FakeEngine;
+import dev.ggufserver.support.InProcessEngines;
 import dev.ggufserver.support.RealServers;
 import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.testmodel.TinyModel;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BiConsumer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -36,17 +34,9 @@ class ThinkingControlTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path model = RealServers.tinyModel();
-        engine = LlamaEngine.load(new LlamaEngine.Settings(model, 512, 1, 2, false),
-                new ModelInfo("tiny", 512, 1, "qwen2", 0, "F32", 0, 0, true, null),
-                Vocabulary.fromGguf(GgufReader.read(model)));
+        engine = InProcessEngines.tiny(RealServers.tinyModel(), 512);
         runner = ServedModel.of(engine, new ChatTemplate("x", "", "", false), ReasoningFormat.DEEPSEEK,
                 Duration.ofSeconds(5)).runner();
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
     }
 
     record Answer(String reasoning, String content, FinishReason reason, Usage usage) {
@@ -60,6 +50,11 @@ class ThinkingControlTest {
     /** Runs {@code completion}; {@code onDelta} sees each delta with the reasoning so far, before it is added. */
     private static Answer run(PreparedCompletion completion, Runnable onBegin, BiConsumer<MessageDelta, String> onDelta)
             throws Exception {
+        return run(runner, completion, onBegin, onDelta);
+    }
+
+    private static Answer run(CompletionRunner runner, PreparedCompletion completion, Runnable onBegin,
+                              BiConsumer<MessageDelta, String> onDelta) throws Exception {
         StringBuilder reasoning = new StringBuilder();
         StringBuilder content = new StringBuilder();
         Object[] end = new Object[2];
@@ -154,5 +149,27 @@ class ThinkingControlTest {
         assertThat(a.content()).isEqualTo(TinyModel.ANSWER);
         assertThat(a.usage().reasoningTokens()).isEqualTo(TinyModel.CHAT_REASONING_TOKENS);
         assertThat(a.usage().completionTokens()).isEqualTo(TinyModel.CHAT_COMPLETION_TOKENS);
+    }
+
+    /**
+     * A cut thought is continued from the pieces the model wrote, sent as token spans (each the token that printed
+     * it), and the closing text: the engine finds those very tokens in its cache and processes only the closing.
+     */
+    @Test
+    void aCutThoughtIsContinuedFromTheTokensTheModelWroteAndTheClosingText() throws Exception {
+        FakeEngine fake = new FakeEngine(512, 1).script("Okay", ",", " the", " user", ".\n", "</think>", "Hi");
+        CompletionRunner fakeRunner = ServedModel.of(fake, new ChatTemplate("x", "", "", false),
+                ReasoningFormat.DEEPSEEK, Duration.ofSeconds(5)).runner();
+
+        run(fakeRunner, new PreparedCompletion(new GenerationRequest(HI_PROMPT, 300, Sampling.greedy()), List.of(),
+                ReasoningFormat.DEEPSEEK, true).withThinking(new ThinkingBudget(2, ThinkingBudget.closingWith("")),
+                null, null), () -> { }, (delta, before) -> { });
+
+        assertThat(fake.requests).hasSize(2);
+        GenerationRequest rest = fake.requests.get(1);
+        int p = HI_PROMPT.length();
+        assertThat(rest.prompt()).isEqualTo(HI_PROMPT + "Okay," + "\n</think>\n\n");
+        assertThat(rest.tokenSpans()).containsExactly(new ContentSpan(p, p + 4), new ContentSpan(p + 4, p + 5));
+        assertThat(rest.contentSpans()).isEmpty();
     }
 }

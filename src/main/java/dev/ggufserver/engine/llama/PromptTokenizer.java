@@ -1,6 +1,7 @@
 package dev.ggufserver.engine.llama;
 
 import dev.ggufserver.engine.ContentSpan;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -47,6 +48,8 @@ final class PromptTokenizer {
     /** Whether a special token starts with this character: most of a prompt's characters are skipped unboxed. */
     private final boolean[] startsASpecial = new boolean[Character.MAX_VALUE + 1];
     private final LinkedHashMap<String, int[]> cache = new LinkedHashMap<>(256, 0.75f, true);
+    /** The token each printed text stands for (special tokens first, then the lowest id), for generated pieces. */
+    private final Map<String, Integer> tokenByText = new HashMap<>();
     private long cachedChars;
 
     private record Special(String text, int id, int rank) {
@@ -65,7 +68,72 @@ final class PromptTokenizer {
             specials.add(special);
             specialsByFirstChar.computeIfAbsent(e.getKey().charAt(0), c -> new ArrayList<>()).add(special);
             startsASpecial[e.getKey().charAt(0)] = true;
+            tokenByText.putIfAbsent(e.getKey(), e.getValue());
         }
+        List<byte[]> pieces = vocabulary.pieces();
+        for (int id = 0; id < pieces.size(); id++) {
+            byte[] piece = pieces.get(id);
+            if (piece.length > 0) {
+                tokenByText.putIfAbsent(new String(piece, StandardCharsets.ISO_8859_1), id);
+            }
+        }
+    }
+
+    /**
+     * The ids of a continued prompt, without BOS: each token span (a piece the model generated) is the token that
+     * prints exactly its text, or, when no single token does, its text tokenized as content; the text between them
+     * is tokenized as usual, content spans included.
+     */
+    synchronized int[] tokenize(String text, List<ContentSpan> content, List<ContentSpan> tokens) {
+        if (tokens.isEmpty()) {
+            return tokenize(text, content);
+        }
+        List<int[]> parts = new ArrayList<>();
+        int start = 0;
+        for (ContentSpan token : tokens) {
+            if (token.start() > start) {
+                parts.add(tokenize(text.substring(start, token.start()), within(content, start, token.start())));
+            }
+            String piece = text.substring(token.start(), token.end());
+            start = token.end();
+            if (piece.isEmpty()) {
+                continue;
+            }
+            Integer id = tokenByText.get(new String(piece.getBytes(StandardCharsets.UTF_8),
+                    StandardCharsets.ISO_8859_1));
+            parts.add(id != null ? new int[]{id} : tokenize(piece, List.of(new ContentSpan(0, piece.length()))));
+        }
+        if (start < text.length()) {
+            parts.add(tokenize(text.substring(start), within(content, start, text.length())));
+        }
+        return join(parts);
+    }
+
+    /** The parts of {@code spans} between {@code from} and {@code to}, counted from {@code from}. */
+    private static List<ContentSpan> within(List<ContentSpan> spans, int from, int to) {
+        List<ContentSpan> result = new ArrayList<>();
+        for (ContentSpan span : spans) {
+            int start = Math.max(span.start(), from);
+            int end = Math.min(span.end(), to);
+            if (start < end) {
+                result.add(new ContentSpan(start - from, end - from));
+            }
+        }
+        return result;
+    }
+
+    private static int[] join(List<int[]> parts) {
+        int length = 0;
+        for (int[] part : parts) {
+            length += part.length;
+        }
+        int[] all = new int[length];
+        int at = 0;
+        for (int[] part : parts) {
+            System.arraycopy(part, 0, all, at, part.length);
+            at += part.length;
+        }
+        return all;
     }
 
     /** The prompt's token ids, without BOS; all special-token text is special. */
@@ -90,17 +158,7 @@ final class PromptTokenizer {
         if (start < text.length()) {
             pieces(text, start, text.length(), content, parts);
         }
-        int length = 0;
-        for (int[] part : parts) {
-            length += part.length;
-        }
-        int[] all = new int[length];
-        int at = 0;
-        for (int[] part : parts) {
-            System.arraycopy(part, 0, all, at, part.length);
-            at += part.length;
-        }
-        return all;
+        return join(parts);
     }
 
     /**

@@ -80,6 +80,69 @@ class PromptTokenizerTest {
         assertThat(asked).containsExactly("<u>hi");
     }
 
+    /**
+     * A continued prompt: each piece the model generated is the token that prints it (two newline tokens stay two,
+     * though the text tokenizes as one blank-line token; a special token the model wrote stays that token), a piece
+     * that is no single token is content, and the text around the pieces is tokenized as usual.
+     */
+    @Test
+    void generatedPiecesAreTheirOwnTokensAndTheRestIsTokenizedAsUsual() {
+        List<byte[]> pieces = List.of(bytes("a"), bytes("b"), bytes("ab"), bytes("\n"), bytes("\n\n"), bytes(""));
+        Vocabulary vocabulary = new Vocabulary(pieces, true, Map.of("<t>", 5), true);
+        PromptTokenizer tokenizer = new PromptTokenizer(vocabulary, text -> text.equals("\n\n") ? new int[]{4}
+                : text.chars().toArray());
+        String prompt = "xy" + "a" + "b" + "\n" + "\n" + "<t>" + "q<t>" + "zz";
+        List<dev.ggufserver.engine.ContentSpan> generated = List.of(span(2, 3), span(3, 4), span(4, 5), span(5, 6),
+                span(6, 9), span(9, 13));
+
+        assertThat(tokenizer.tokenize(prompt, List.of(), generated))
+                .containsExactly('x', 'y', 0, 1, 3, 3, 5, 'q', '<', 't', '>', 'z', 'z');
+        assertThat(tokenizer.tokenize("\n\n", List.of(), List.of())).containsExactly(4); // as text: one token
+    }
+
+    /**
+     * The scripted model's tokens cannot be spelled from text (its vocabulary has almost no merges): re-tokenized,
+     * its own "Okay" would be four byte tokens and two newlines one blank-line token, and a continued prompt would
+     * leave the slot's cache there. As generated pieces they are the tokens it wrote.
+     */
+    @Test
+    void onTheRealVocabularyGeneratedPiecesAreTheTokensTheModelWrote() throws Exception {
+        Path model = RealServers.tinyModel();
+        Vocabulary vocabulary = Vocabulary.fromGguf(GgufReader.read(model));
+        LlamaEngine engine = LlamaEngine.load(new LlamaEngine.Settings(model, 256, 1, 2, false),
+                new ModelInfo("tiny", 256, 1, "qwen2", 0, "F32", 0, 0, true, null), vocabulary);
+        PromptTokenizer tokenizer = new PromptTokenizer(vocabulary, engine::tokenizeWhole);
+        String prefix = "<｜User｜>hi<｜Assistant｜><think>\n";
+        String prompt = prefix + "Okay" + "\n" + "\n" + "</think>";
+        int start = prefix.length();
+        List<dev.ggufserver.engine.ContentSpan> generated = List.of(span(start, start + 4), span(start + 4, start + 5),
+                span(start + 5, start + 6), span(start + 6, prompt.length()));
+
+        int[] asGenerated = tokenizer.tokenize(prompt, List.of(), generated);
+
+        int okay = -1;
+        for (int id = 0; id < vocabulary.pieces().size(); id++) {
+            if (new String(vocabulary.pieces().get(id), java.nio.charset.StandardCharsets.UTF_8).equals("Okay")) {
+                okay = id;
+            }
+        }
+        int newline = engine.tokenizeWhole("\n")[0];
+        int[] expected = java.util.stream.IntStream.concat(java.util.Arrays.stream(engine.tokenizeWhole(prefix)),
+                java.util.stream.IntStream.of(okay, newline, newline, vocabulary.specialTokens().get("</think>")))
+                .toArray();
+        assertThat(okay).isPositive();
+        assertThat(asGenerated).containsExactly(expected);
+        assertThat(engine.tokenizeWhole(prompt)).as("the same text, re-tokenized").isNotEqualTo(expected);
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static dev.ggufserver.engine.ContentSpan span(int start, int end) {
+        return new dev.ggufserver.engine.ContentSpan(start, end);
+    }
+
     private static Vocabulary vocabulary(Map<String, Integer> specials, boolean bytePairs) {
         return new Vocabulary(List.of(), true, specials, bytePairs);
     }

@@ -31,9 +31,13 @@ class WorkerProtocolTest {
                 new Sampling(0.5, 0.9, 40, 0.05, -5L, 0.1, -0.2, 1.1, true, Map.of(3, -100f, 7, 2.5f)));
         GenerationRequest bare = new GenerationRequest("x", GenerationRequest.UNTIL_CONTEXT_IS_FULL,
                 Sampling.defaults());
+        GenerationRequest continued = new GenerationRequest(prompt + "ab", List.of(new ContentSpan(9, 20)), 5,
+                Sampling.greedy(), null, List.of(new ContentSpan(prompt.length(), prompt.length() + 1),
+                new ContentSpan(prompt.length() + 1, prompt.length() + 2)));
 
         assertThat(roundTrip(full)).isEqualTo(full);
         assertThat(roundTrip(bare)).isEqualTo(bare);
+        assertThat(roundTrip(continued)).isEqualTo(continued);
     }
 
     @Test
