@@ -13,6 +13,7 @@ import dev.ggufserver.reasoning.ThinkingBudget;
 import dev.ggufserver.support.FakeEngine;
 import dev.ggufserver.support.InProcessEngines;
 import dev.ggufserver.support.RealServers;
+import dev.ggufserver.support.RecordingSink;
 import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.testmodel.TinyModel;
 import java.time.Duration;
@@ -55,38 +56,9 @@ class ThinkingControlTest {
 
     private static Answer run(CompletionRunner runner, PreparedCompletion completion, Runnable onBegin,
                               BiConsumer<MessageDelta, String> onDelta) throws Exception {
-        StringBuilder reasoning = new StringBuilder();
-        StringBuilder content = new StringBuilder();
-        Object[] end = new Object[2];
-        runner.run(completion, new CompletionSink() {
-            @Override
-            public void keepAlive() {
-            }
-
-            @Override
-            public boolean clientGone() {
-                return false;
-            }
-
-            @Override
-            public void begin() {
-                onBegin.run();
-            }
-
-            @Override
-            public void delta(MessageDelta delta) {
-                onDelta.accept(delta, reasoning.toString());
-                reasoning.append(delta.reasoning());
-                content.append(delta.content());
-            }
-
-            @Override
-            public void finish(FinishReason r, Usage usage, Timings timings) {
-                end[0] = r;
-                end[1] = usage;
-            }
-        });
-        return new Answer(reasoning.toString(), content.toString(), (FinishReason) end[0], (Usage) end[1]);
+        RecordingSink sink = new RecordingSink().onBegin(onBegin).onDelta(onDelta);
+        runner.run(completion, sink);
+        return new Answer(sink.reasoning.toString(), sink.content.toString(), sink.reason, sink.usage);
     }
 
     @Test

@@ -11,13 +11,12 @@ import dev.ggufserver.engine.Sampling;
 import dev.ggufserver.engine.llama.LlamaEngine;
 import dev.ggufserver.grammar.StructuredOutput;
 import dev.ggufserver.grammar.ToolCallGrammar;
-import dev.ggufserver.output.MessageDelta;
 import dev.ggufserver.output.ToolCall;
-import dev.ggufserver.output.ToolCallFolder;
 import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.support.InProcessEngines;
 import dev.ggufserver.support.RealServers;
+import dev.ggufserver.support.RecordingSink;
 import dev.ggufserver.template.ChatTemplate;
 import dev.ggufserver.testmodel.TinyModel;
 import java.nio.file.Path;
@@ -50,37 +49,9 @@ class ToolCallGenerationTest {
     }
 
     private static Answer run(PreparedCompletion completion) throws Exception {
-        StringBuilder reasoning = new StringBuilder();
-        StringBuilder content = new StringBuilder();
-        ToolCallFolder calls = new ToolCallFolder();
-        FinishReason[] reason = new FinishReason[1];
-        runner.run(completion, new CompletionSink() {
-            @Override
-            public void keepAlive() {
-            }
-
-            @Override
-            public boolean clientGone() {
-                return false;
-            }
-
-            @Override
-            public void begin() {
-            }
-
-            @Override
-            public void delta(MessageDelta delta) {
-                reasoning.append(delta.reasoning());
-                content.append(delta.content());
-                calls.add(delta.toolCalls());
-            }
-
-            @Override
-            public void finish(FinishReason r, Usage usage, Timings timings) {
-                reason[0] = r;
-            }
-        });
-        return new Answer(reasoning.toString(), content.toString(), calls.calls(), reason[0]);
+        RecordingSink sink = new RecordingSink();
+        runner.run(completion, sink);
+        return new Answer(sink.reasoning.toString(), sink.content.toString(), sink.calls.calls(), sink.reason);
     }
 
     private static List<ToolCallGrammar.Tool> tools(String citySchema) throws Exception {

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.Sampling;
-import dev.ggufserver.generation.CompletionSink;
 import dev.ggufserver.generation.PreparedCompletion;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.generation.Timings;
@@ -19,6 +18,7 @@ import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.server.Json;
 import dev.ggufserver.support.FakeEngine;
+import dev.ggufserver.support.RecordingSink;
 import dev.ggufserver.template.ChatTemplate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,35 +42,12 @@ class ToolCallResponseTest {
         FakeEngine engine = new FakeEngine(512, 1).script(pieces.toArray(String[]::new));
         ServedModel model = ServedModel.of(engine, new ChatTemplate("x", "", "", false), ReasoningFormat.DEEPSEEK,
                 Duration.ofSeconds(5));
-        List<MessageDelta> deltas = new ArrayList<>();
-        FinishReason[] reason = new FinishReason[1];
+        RecordingSink sink = new RecordingSink();
         model.runner().run(new PreparedCompletion(new GenerationRequest("<think>\n", 100, Sampling.greedy()),
-                List.of(), ReasoningFormat.DEEPSEEK, true, null, false, format == null ? null : ToolUse.parsed(format)), new CompletionSink() {
-                    @Override
-                    public void keepAlive() {
-                    }
-
-                    @Override
-                    public boolean clientGone() {
-                        return false;
-                    }
-
-                    @Override
-                    public void begin() {
-                    }
-
-                    @Override
-                    public void delta(MessageDelta delta) {
-                        deltas.add(delta);
-                    }
-
-                    @Override
-                    public void finish(FinishReason r, Usage usage, Timings timings) {
-                        reason[0] = r;
-                    }
-                });
+                List.of(), ReasoningFormat.DEEPSEEK, true, null, false, format == null ? null : ToolUse.parsed(format)),
+                sink);
         engine.close();
-        return new Recorded(deltas, reason[0]);
+        return new Recorded(sink.deltas, sink.reason);
     }
 
     @Test

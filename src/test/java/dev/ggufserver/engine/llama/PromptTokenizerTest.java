@@ -2,8 +2,8 @@ package dev.ggufserver.engine.llama;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.models.GgufReader;
+import dev.ggufserver.support.InProcessEngines;
 import dev.ggufserver.support.RealServers;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,8 +19,7 @@ class PromptTokenizerTest {
     void givesLlamaCppsTokensForChatsAndAwkwardText() throws Exception {
         Path model = RealServers.tinyModel();
         Vocabulary vocabulary = Vocabulary.fromGguf(GgufReader.read(model));
-        LlamaEngine engine = LlamaEngine.load(new LlamaEngine.Settings(model, 256, 1, 2, false),
-                new ModelInfo("tiny", 256, 1, "qwen2", 0, "F32", 0, 0, true, null), vocabulary);
+        LlamaEngine engine = InProcessEngines.tiny(model, 256);
         PromptTokenizer tokenizer = new PromptTokenizer(vocabulary, engine::tokenizeWhole);
         assertThat(vocabulary.bytePairs()).isTrue();
         assertThat(vocabulary.specialTokens()).containsKeys("<｜User｜>", "<｜Assistant｜>", "<think>", "</think>");
@@ -109,8 +108,7 @@ class PromptTokenizerTest {
     void onTheRealVocabularyGeneratedPiecesAreTheTokensTheModelWrote() throws Exception {
         Path model = RealServers.tinyModel();
         Vocabulary vocabulary = Vocabulary.fromGguf(GgufReader.read(model));
-        LlamaEngine engine = LlamaEngine.load(new LlamaEngine.Settings(model, 256, 1, 2, false),
-                new ModelInfo("tiny", 256, 1, "qwen2", 0, "F32", 0, 0, true, null), vocabulary);
+        LlamaEngine engine = InProcessEngines.tiny(model, 256);
         PromptTokenizer tokenizer = new PromptTokenizer(vocabulary, engine::tokenizeWhole);
         String prefix = "<｜User｜>hi<｜Assistant｜><think>\n";
         String prompt = prefix + "Okay" + "\n" + "\n" + "</think>";
