@@ -35,10 +35,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "REF", defaultValue = "${env:GGUF_SERVER_MODEL}",
-            description = "The GGUF model: a file, an http(s) URL, or hf:OWNER/REPO/FILE.gguf[@REVISION] "
-                    + "(default: DeepSeek-R1-Distill-Qwen-1.5B Q4_K_M, downloaded into --models-dir on first run).")
-    String model;
+    @Option(names = "--model", paramLabel = "[NAME=]REF", defaultValue = "${env:GGUF_SERVER_MODEL}",
+            description = "A GGUF model: a file, an http(s) URL, or hf:OWNER/REPO/FILE.gguf[@REVISION], served as "
+                    + "NAME (default: the file name without .gguf). Repeat to serve several by name; the first is "
+                    + "the default (default: DeepSeek-R1-Distill-Qwen-1.5B Q4_K_M, downloaded into --models-dir "
+                    + "on first run).")
+    List<String> modelSpecs;
 
     @Mixin
     ModelOptions models;
@@ -64,7 +66,8 @@ public final class ServeCommand implements Callable<Integer> {
     int threads;
 
     @Option(names = "--alias", paramLabel = "ID", defaultValue = "${env:GGUF_SERVER_ALIAS}",
-            description = "Model id shown to clients (default: the file name without .gguf).")
+            description = "Id of the default (first) model shown to clients (default: its NAME, or the file name "
+                    + "without .gguf).")
     String alias;
 
     @Option(names = "--reasoning-format", paramLabel = "FORMAT",
@@ -196,29 +199,47 @@ public final class ServeCommand implements Callable<Integer> {
     /** Set by {@link #call()}: the validated configuration. */
     ServerConfig config;
 
+    /** A model name as {@code --model NAME=REF} gives it: no slash, so a path or URL is never taken for one. */
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]*");
+
     @Override
     public Integer call() {
         validateOptions();
-        ModelReference reference;
-        try {
-            reference = ModelOptions.parse(model == null || model.isBlank() ? ModelReference.DEFAULT : model);
-        } catch (IllegalArgumentException e) {
-            throw usage("--model: " + e.getMessage());
+        List<String> specs = modelSpecs == null ? List.of() : modelSpecs.stream().filter(m -> !m.isBlank()).toList();
+        if (specs.isEmpty()) {
+            specs = List.of(ModelReference.DEFAULT);
         }
-        Path file;
-        try {
-            file = models.resolve(reference);
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        } catch (Downloader.DownloadException e) {
-            System.err.println("gguf-server: " + e.getMessage());
-            return StartupException.USAGE;
-        } catch (IOException e) {
-            System.err.println("gguf-server: cannot use the models directory " + models.modelsDir + ": "
-                    + e.getMessage());
-            return StartupException.USAGE;
+        List<ServerConfig.NamedModel> served = new ArrayList<>();
+        for (String spec : specs) {
+            int equals = spec.indexOf('=');
+            String name = equals > 0 && NAME.matcher(spec.substring(0, equals)).matches()
+                    ? spec.substring(0, equals) : null;
+            String ref = name == null ? spec : spec.substring(equals + 1);
+            ModelReference reference;
+            try {
+                reference = ModelOptions.parse(ref);
+            } catch (IllegalArgumentException e) {
+                throw usage("--model: " + e.getMessage());
+            }
+            Path file;
+            try {
+                file = models.resolve(reference);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            } catch (Downloader.DownloadException e) {
+                System.err.println("gguf-server: " + e.getMessage());
+                return StartupException.USAGE;
+            } catch (IOException e) {
+                System.err.println("gguf-server: cannot use the models directory " + models.modelsDir + ": "
+                        + e.getMessage());
+                return StartupException.USAGE;
+            }
+            served.add(new ServerConfig.NamedModel(name != null ? name : defaultAlias(file), file));
         }
-        config = configFor(file);
+        if (alias != null && !alias.isBlank()) { // --alias names the default model
+            served.set(0, new ServerConfig.NamedModel(alias, served.get(0).file()));
+        }
+        config = configFor(served.get(0)).withOtherModels(served.subList(1, served.size()));
         return 0;
     }
 
@@ -284,9 +305,10 @@ public final class ServeCommand implements Callable<Integer> {
                 .withMessage(budgetMessage == null ? "" : budgetMessage);
     }
 
-    private ServerConfig configFor(Path model) {
+    private ServerConfig configFor(ServerConfig.NamedModel first) {
         ReasoningFormat format = ReasoningFormat.parse(reasoningFormat).orElseThrow();
-        String id = alias != null && !alias.isBlank() ? alias : defaultAlias(model);
+        Path model = first.file();
+        String id = first.alias();
         int threadCount = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         HttpOptions http = HttpOptions.defaults()
                 .withApiKeys(keys())
@@ -298,7 +320,7 @@ public final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
                 Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,
-                specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets());
+                specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of());
     }
 
     /** The keys from --api-key and --api-key-file together. */

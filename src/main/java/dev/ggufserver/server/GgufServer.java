@@ -19,6 +19,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -43,18 +44,34 @@ public final class GgufServer implements AutoCloseable {
 
     private final Javalin app;
     private final ModelHost host;
-    private final WorkerEngine engine;
+    /** One engine process per served model, the default first. */
+    private final List<WorkerEngine> engines;
 
-    private GgufServer(Javalin app, ModelHost host, WorkerEngine engine) {
+    private GgufServer(Javalin app, ModelHost host, List<WorkerEngine> engines) {
         this.app = app;
         this.host = host;
-        this.engine = engine;
+        this.engines = List.copyOf(engines);
     }
 
-    /** Starts serving and returns once the model is loaded. */
+    /** Starts serving and returns once every model is loaded. */
     public static GgufServer start(ServerConfig config) throws StartupException {
-        GgufFile gguf = readModel(config.model());
+        List<ServerConfig.NamedModel> named = config.models();
+        List<GgufFile> ggufs = new ArrayList<>(named.size());
+        for (ServerConfig.NamedModel m : named) {
+            ggufs.add(readModel(m.file()));
+        }
         ModelHost host = new ModelHost();
+        List<ModelInfo> infos = new ArrayList<>(named.size());
+        for (int i = 0; i < named.size(); i++) {
+            ModelInfo info = infoOf(config, named.get(i), ggufs.get(i));
+            try {
+                host.expect(info);
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(StartupException.USAGE, e.getMessage() + "; give each --model its own "
+                        + "name (NAME=REF)");
+            }
+            infos.add(info);
+        }
         ServerMetrics metrics = new ServerMetrics();
         warnIfOpenWithoutKey(config);
         Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.http()), host,
@@ -70,24 +87,39 @@ public final class GgufServer implements AutoCloseable {
             throw new StartupException(StartupException.FAILURE, "cannot listen on " + config.host() + ":"
                     + config.port() + ": " + rootMessage(e));
         }
-        log.info("Listening on http://{}:{} (model loading)", config.host(), app.port());
+        log.info("Listening on http://{}:{} (loading {})", config.host(), app.port(),
+                named.size() == 1 ? "the model" : named.size() + " models");
 
-        ModelInfo info = new ModelInfo(config.alias(), config.contextPerRequest(), config.parallel(),
+        List<WorkerEngine> engines = new ArrayList<>(named.size());
+        for (int i = 0; i < named.size(); i++) {
+            try {
+                engines.add(serve(config, named.get(i).file(), ggufs.get(i), infos.get(i), host, metrics));
+            } catch (EngineException e) {
+                host.failed(infos.get(i).id(), e.getMessage());
+                engines.forEach(WorkerEngine::close);
+                app.stop();
+                throw new StartupException(StartupException.FAILURE, named.size() == 1 ? e.getMessage()
+                        : "model '" + infos.get(i).id() + "': " + e.getMessage());
+            }
+        }
+        return new GgufServer(app, host, engines);
+    }
+
+    private static ModelInfo infoOf(ServerConfig config, ServerConfig.NamedModel model, GgufFile gguf) {
+        return new ModelInfo(model.alias(), config.contextPerRequest(), config.parallel(),
                 gguf.architecture(), gguf.parameterCount(), gguf.quantization(), gguf.fileSize(),
                 gguf.archInteger("context_length").orElse(0L), gguf.chatTemplate().isPresent(),
-                ModelStore.knownSha256(config.model()).orElse(null), gguf.vocabularySize());
-        WorkerEngine engine;
-        try {
-            engine = WorkerEngine.start(new WorkerEngine.Settings(config.model(), config.contextPerRequest(),
-                    config.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
-                    config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks()), info);
-        } catch (EngineException e) {
-            host.failed(e.getMessage());
-            app.stop();
-            throw new StartupException(StartupException.FAILURE, e.getMessage());
-        }
+                ModelStore.knownSha256(model.file()).orElse(null), gguf.vocabularySize());
+    }
+
+    /** Starts one model's engine process and serves it: its template, its runner and queue, its gauges. */
+    private static WorkerEngine serve(ServerConfig config, Path file, GgufFile gguf, ModelInfo info, ModelHost host,
+                                      ServerMetrics metrics) throws EngineException {
+        WorkerEngine engine = WorkerEngine.start(new WorkerEngine.Settings(file, config.contextPerRequest(),
+                config.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
+                config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks()), info);
         String template = gguf.chatTemplate().orElseGet(() -> {
-            log.warn("{} has no chat template; using ChatML", config.model());
+            log.warn("{} has no chat template; using ChatML", file);
             return CHATML;
         });
         // a render may write a little more than the client sent (the template's own text), never far more
@@ -97,13 +129,13 @@ public final class GgufServer implements AutoCloseable {
                 !config.specialTokensInContent(), config.toolCallFormat());
         ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(), config.thinkingBudgets(),
                 Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
-        metrics.watch(served.runner().queue(), engine);
+        metrics.watch(info.id(), served.runner().queue(), engine);
         host.ready(served);
         log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel, tool calls read "
                         + "as {}{}", info.id(), info.architecture(), info.quantization(), info.parameters(),
                 info.contextPerRequest(), info.parallel(), chatTemplate.toolCallFormat().wireName(),
                 config.toolCallFormat() == null ? " (from the chat template)" : " (--tool-format)");
-        return new GgufServer(app, host, engine);
+        return engine;
     }
 
     /** Anyone who can reach a non-loopback address could use the model: say so when no key protects it. */
@@ -134,8 +166,14 @@ public final class GgufServer implements AutoCloseable {
         return host;
     }
 
+    /** The default model's engine. */
     public WorkerEngine engine() {
-        return engine;
+        return engines.get(0);
+    }
+
+    /** Every model's engine, the default first. */
+    public List<WorkerEngine> engines() {
+        return engines;
     }
 
     /**
@@ -161,7 +199,7 @@ public final class GgufServer implements AutoCloseable {
         } catch (RuntimeException e) { // Javalin gives up on a request thread that does not end
             log.warn("HTTP did not stop cleanly: {}", rootMessage(e));
         } finally {
-            engine.close();
+            engines.forEach(WorkerEngine::close);
         }
     }
 

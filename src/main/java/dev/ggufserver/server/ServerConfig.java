@@ -5,6 +5,7 @@ import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkingBudgets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Everything the server is started with, from the command line or GGUF_SERVER_* variables, validated.
@@ -21,12 +22,22 @@ import java.time.Duration;
  *                          llama-server does (lets a client write the template's control tokens: off by default)
  * @param toolCallFormat    the syntax the model writes tool calls in; null: detected from the chat template
  * @param thinkingBudgets   thinking budgets for each reasoning_effort, the default one, and a cut thought's message
+ * @param otherModels       more models served beside {@code model} (the default), by name, with the same settings
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, Duration watchdog,
                            Duration restartDelay, Duration shutdownGrace, int maxQueue, Duration queueTimeout,
                            boolean engineTestHooks, HttpOptions http, boolean specialTokensInContent,
-                           ToolCallFormat toolCallFormat, ThinkingBudgets thinkingBudgets) {
+                           ToolCallFormat toolCallFormat, ThinkingBudgets thinkingBudgets,
+                           List<NamedModel> otherModels) {
+    /** A model served by name: {@code alias} is its id in requests and {@code /v1/models}. */
+    public record NamedModel(String alias, Path file) {
+    }
+
+    public ServerConfig {
+        otherModels = otherModels == null ? List.of() : List.copyOf(otherModels);
+    }
+
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
     public static final Duration DEFAULT_RESTART_DELAY = Duration.ofSeconds(1);
     public static final Duration MAX_RESTART_DELAY = Duration.ofSeconds(30);
@@ -40,49 +51,65 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
                 ReasoningFormat.DEEPSEEK, false, DEFAULT_WATCHDOG, DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE,
                 DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false, null,
-                ThinkingBudgets.DEFAULTS);
+                ThinkingBudgets.DEFAULTS, List.of());
     }
 
     /** The same server with another queue. */
     public ServerConfig withQueue(int maxQueue, Duration queueTimeout, long keepAliveMillis) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks,
-                http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent, toolCallFormat, thinkingBudgets);
+                http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent, toolCallFormat, thinkingBudgets,
+                otherModels);
     }
 
     /** The same server with other HTTP options. */
     public ServerConfig withHttp(HttpOptions options) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options,
-                specialTokensInContent, toolCallFormat, thinkingBudgets);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http,
-                specialTokensInContent, toolCallFormat, thinkingBudgets);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels);
     }
 
     /** The same server with special-token text in content tokenized as special tokens (or not). */
     public ServerConfig withSpecialTokensInContent(boolean on) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http, on,
-                toolCallFormat, thinkingBudgets);
+                toolCallFormat, thinkingBudgets, otherModels);
     }
 
     /** The same server with tool calls read in {@code format} (null: as the template shows). */
     public ServerConfig withToolCallFormat(ToolCallFormat format) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, format, thinkingBudgets);
+                specialTokensInContent, format, thinkingBudgets, otherModels);
     }
 
     /** The same server with other thinking budgets. */
     public ServerConfig withThinkingBudgets(ThinkingBudgets budgets) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, toolCallFormat, budgets);
+                specialTokensInContent, toolCallFormat, budgets, otherModels);
+    }
+
+    /** The same server, serving {@code models} beside its default model. */
+    public ServerConfig withOtherModels(List<NamedModel> models) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
+                specialTokensInContent, toolCallFormat, thinkingBudgets, models);
+    }
+
+    /** Every served model, the default first. */
+    public List<NamedModel> models() {
+        List<NamedModel> all = new java.util.ArrayList<>();
+        all.add(new NamedModel(alias, model));
+        all.addAll(otherModels);
+        return all;
     }
 
     /** The longest wait between restarts: fixed delays for tests, a capped backoff otherwise. */

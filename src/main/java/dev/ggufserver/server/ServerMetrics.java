@@ -68,18 +68,18 @@ public final class ServerMetrics implements CompletionMetrics {
         new ProcessorMetrics().bindTo(registry);
     }
 
-    /** Watches the queue and the engine of the served model. */
-    public void watch(AdmissionQueue queue, Engine engine) {
-        Gauge.builder("gguf.queue.waiting", queue, AdmissionQueue::waiting)
+    /** Watches the queue and the engine of one served model, tagged with its id. */
+    public void watch(String model, AdmissionQueue queue, Engine engine) {
+        Gauge.builder("gguf.queue.waiting", queue, AdmissionQueue::waiting).tag("model", model)
                 .description("Requests waiting for a slot").register(registry);
-        Gauge.builder("gguf.slots.busy", queue, AdmissionQueue::inUse)
+        Gauge.builder("gguf.slots.busy", queue, AdmissionQueue::inUse).tag("model", model)
                 .description("Slots generating now").register(registry);
-        Gauge.builder("gguf.slots.capacity", queue, AdmissionQueue::slots)
+        Gauge.builder("gguf.slots.capacity", queue, AdmissionQueue::slots).tag("model", model)
                 .description("Slots (--parallel)").register(registry);
-        Gauge.builder("gguf.engine.up", engine, e -> e.status().ready() ? 1 : 0)
+        Gauge.builder("gguf.engine.up", engine, e -> e.status().ready() ? 1 : 0).tag("model", model)
                 .description("1 when the engine process serves requests").register(registry);
         if (engine instanceof WorkerEngine worker) {
-            FunctionCounter.builder("gguf.engine.restarts", worker, WorkerEngine::restarts)
+            FunctionCounter.builder("gguf.engine.restarts", worker, WorkerEngine::restarts).tag("model", model)
                     .description("Restarts of the engine process").register(registry);
         }
     }

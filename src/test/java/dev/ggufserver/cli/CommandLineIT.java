@@ -222,6 +222,33 @@ class CommandLineIT {
     }
 
     @Test
+    void repeatedModelOptionsServeSeveralModelsByNameEachInItsOwnEngineProcess() throws Exception {
+        Path first = TinyModel.write(dir);
+        Path second = TinyModel.write(dir, "second.gguf", TinyModel.officialTemplate());
+        Process server = startServer(first, "--model", "other=" + second);
+        try {
+            Http http = new Http("http://127.0.0.1:" + awaitPort(server)); // the first model is ready
+            dev.ggufserver.support.Await.until("the second model loads", java.time.Duration.ofSeconds(60),
+                    () -> http.get("/v1/models/other").json().at("/meta/status").asText().equals("ready"));
+
+            assertThat(http.get("/v1/models").json().get("data")).extracting(m -> m.get("id").asText())
+                    .containsExactly("tiny-r1", "other");
+            JsonNode answer = http.post("/v1/chat/completions",
+                    "{\"model\":\"other\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").json();
+            assertThat(answer.get("model").asText()).isEqualTo("other");
+            assertThat(answer.at("/choices/0/message/content").asText()).isEqualTo(TinyModel.ANSWER);
+            assertThat(http.post("/v1/chat/completions", "{\"model\":\"third\",\"messages\":[{\"role\":"
+                    + "\"user\",\"content\":\"hi\"}]}").status()).isEqualTo(404);
+            assertThat(server.toHandle().children().filter(p -> p.info().commandLine().orElse("")
+                    .contains("WorkerMain")).count()).isEqualTo(2);
+        } finally {
+            server.destroy();
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(server.descendants().count()).isZero();
+    }
+
+    @Test
     void theNativeLibraryLivesOnlyInTheEngineProcessWhichDiesWithTheServer() throws Exception {
         Process server = startServer(TinyModel.write(dir));
         try {

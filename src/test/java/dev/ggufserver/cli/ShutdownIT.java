@@ -55,7 +55,7 @@ class ShutdownIT {
             out.write(body);
             out.flush();
             Await.until("the generation to run", Duration.ofSeconds(30),
-                    () -> http.get("/metrics").body().contains("gguf_slots_busy 1.0"));
+                    () -> http.get("/metrics").body().matches("(?s).*gguf_slots_busy\\{model=\"[^\"]+\"} 1\\.0.*"));
 
             server.destroy(); // SIGTERM
 

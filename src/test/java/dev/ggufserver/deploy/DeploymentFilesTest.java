@@ -194,7 +194,8 @@ class DeploymentFilesTest {
                 .isEqualTo(k8s("deployment.yaml", Deployment.class).getMetadata().getName());
 
         try (TestServer server = TestServer.serving(new FakeEngine(512, 1).script("x"), Duration.ofSeconds(5))) {
-            assertThat(server.http().get("/metrics").body()).contains("\n" + metric + " ");
+            // one series per served model, tagged with it
+            assertThat(server.http().get("/metrics").body()).containsPattern("\n" + metric + "\\{model=\"[^\"]+\"} ");
         }
     }
 

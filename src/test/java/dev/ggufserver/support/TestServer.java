@@ -47,7 +47,7 @@ public final class TestServer implements AutoCloseable {
         TestServer server = loading(host);
         ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, ThinkingBudgets.DEFAULTS, keepAlive, maxQueue,
                 queueTimeout, server.metrics);
-        server.metrics.watch(served.runner().queue(), engine);
+        server.metrics.watch(engine.info().id(), served.runner().queue(), engine);
         host.ready(served);
         return server;
     }

@@ -76,7 +76,7 @@ public final class CompletionHandlers {
 
     private void chatCompletion(Context ctx) {
         RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
-        ServedModel model = ModelsHandler.require(host);
+        ServedModel model = ModelsHandler.require(host, request.common().model());
         checkTokenIds(request.common(), model);
         ChatTemplate.RenderedChat prompt;
         try {
@@ -145,8 +145,13 @@ public final class CompletionHandlers {
         if (action == null || !action.isTextual() || !action.asText().equals(REASONING_END)) {
             throw ApiException.invalid("action", "action must be '" + REASONING_END + "'");
         }
-        ServedModel model = ModelsHandler.require(host);
-        CompletionRunner.ThinkingControl result = model.runner().endThinking(id.asText(), ctx.attribute(CALLER));
+        ModelsHandler.require(host);
+        CompletionRunner.ThinkingControl result = CompletionRunner.ThinkingControl.NOT_FOUND;
+        for (ModelHost.Entry entry : host.entries()) { // ids are unique: at most one model runs it
+            if (result == CompletionRunner.ThinkingControl.NOT_FOUND && entry.model().isPresent()) {
+                result = entry.model().get().runner().endThinking(id.asText(), ctx.attribute(CALLER));
+            }
+        }
         if (result == CompletionRunner.ThinkingControl.NOT_FOUND) {
             throw new ApiException(404, "invalid_request_error", "No running chat completion '" + id.asText()
                     + "' was started with your credentials.", "id", "completion_not_found", null);
@@ -161,7 +166,7 @@ public final class CompletionHandlers {
 
     private void textCompletion(Context ctx) {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
-        ServedModel model = ModelsHandler.require(host);
+        ServedModel model = ModelsHandler.require(host, request.common().model());
         checkTokenIds(request.common(), model);
         String id = CompletionResponder.newId("cmpl-");
         String modelId = model.info().id();

@@ -20,15 +20,41 @@ public final class ModelsHandler {
         this.host = host;
     }
 
-    /** The ready model, or a 503 that says why there is none (loading, failed, engine restarting). */
+    /** The ready default model, or a 503 that says why there is none (loading, failed, engine restarting). */
     static ServedModel require(ModelHost host) {
-        ServedModel model = host.current().orElseThrow(() -> notReady(host));
+        return require(host, null);
+    }
+
+    /**
+     * The ready model a request names ({@code model}; the default when null), a 404 {@code model_not_found} when
+     * this server serves several and none by that name, or a 503 that says why it is not ready.
+     */
+    static ServedModel require(ModelHost host, String requested) {
+        if (host.status() == ModelHost.Status.DRAINING || host.entries().isEmpty()) {
+            throw notReady(host);
+        }
+        ModelHost.Entry entry = host.resolve(requested).orElseThrow(() -> ApiException.notFound("The model '"
+                + requested + "' does not exist; this server serves " + served(host) + ".", "model_not_found"));
+        ServedModel model = entry.model().orElseThrow(() -> notReady(entry));
         EngineStatus status = model.engine().status();
         if (!status.ready()) {
             throw ApiException.unavailable("The engine is not available right now: " + status.detail(),
                     "engine_unavailable", RETRY_AFTER_SECONDS);
         }
         return model;
+    }
+
+    private static String served(ModelHost host) {
+        return String.join(", ", host.entries().stream().map(e -> "'" + e.id() + "'").toList());
+    }
+
+    private static ApiException notReady(ModelHost.Entry entry) {
+        if (entry.status() == ModelHost.Status.FAILED) {
+            return ApiException.unavailable("The model '" + entry.id() + "' failed to load: " + entry.failure(),
+                    "model_failed", RETRY_AFTER_SECONDS);
+        }
+        return ApiException.unavailable("The model '" + entry.id() + "' is still loading; try again shortly.",
+                "model_loading", RETRY_AFTER_SECONDS);
     }
 
     private static ApiException notReady(ModelHost host) {
@@ -66,22 +92,25 @@ public final class ModelsHandler {
         ctx.json(Map.of("status", "ok"));
     }
 
+    /** Every served model, in serving order (the first is the default); 503 while the default is not ready. */
     public void list(Context ctx) {
-        ctx.json(new OpenAiTypes.ModelList(List.of(describe(require(host).info()))));
+        require(host);
+        ctx.json(new OpenAiTypes.ModelList(host.entries().stream().map(this::describe).toList()));
     }
 
     public void get(Context ctx) {
-        ModelInfo info = require(host).info();
+        require(host);
         String id = ctx.pathParam("id");
-        if (!id.equals(info.id())) {
-            throw ApiException.notFound("The model '" + id + "' does not exist; this server serves '" + info.id()
-                    + "'.", "model_not_found");
-        }
-        ctx.json(describe(info));
+        ModelHost.Entry entry = host.entries().stream().filter(e -> e.id().equals(id)).findFirst()
+                .orElseThrow(() -> ApiException.notFound("The model '" + id + "' does not exist; this server "
+                        + "serves " + served(host) + ".", "model_not_found"));
+        ctx.json(describe(entry));
     }
 
-    private OpenAiTypes.Model describe(ModelInfo info) {
+    private OpenAiTypes.Model describe(ModelHost.Entry entry) {
+        ModelInfo info = entry.info();
         Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("status", entry.status().name().toLowerCase(java.util.Locale.ROOT));
         meta.put("context_length", info.contextPerRequest());
         meta.put("n_ctx_train", info.trainedContext());
         meta.put("n_params", info.parameters());

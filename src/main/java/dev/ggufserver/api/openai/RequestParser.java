@@ -48,9 +48,12 @@ public final class RequestParser {
         this.validator = new RequestValidator(maxMessages, maxPromptChars);
     }
 
-    /** Fields both endpoints share; {@code output} is null when the answer is free text. */
+    /**
+     * Fields both endpoints share; {@code output} is null when the answer is free text, {@code model} when the
+     * request names none.
+     */
     public record Common(boolean stream, boolean includeUsage, Integer maxTokens, Sampling sampling,
-                         List<String> stop, StructuredOutput output) {
+                         List<String> stop, StructuredOutput output, String model) {
     }
 
     /**

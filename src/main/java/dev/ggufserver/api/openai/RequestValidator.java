@@ -204,7 +204,7 @@ final class RequestValidator {
                 r.ignoreEos() != null && r.ignoreEos(),
                 logitBias(r.logitBias()));
         return new Common(stream, includeUsage, maxTokens, sampling, stop(r.stop()),
-                structuredOutput(r.responseFormat(), r.grammar(), sampling.ignoreEos()));
+                structuredOutput(r.responseFormat(), r.grammar(), sampling.ignoreEos()), r.model());
     }
 
     private static List<String> stop(Stop stop) {

@@ -292,9 +292,9 @@ class WireFormatTest {
                             + "status=\"200\"} 2.0")
                     .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
                             + "status=\"400\"} 1.0")
-                    .contains("gguf_slots_capacity 2.0")
-                    .contains("gguf_slots_busy 0.0")
-                    .contains("gguf_queue_waiting 0.0")
+                    .contains("gguf_slots_capacity{model=\"fake-model\"} 2.0")
+                    .contains("gguf_slots_busy{model=\"fake-model\"} 0.0")
+                    .contains("gguf_queue_waiting{model=\"fake-model\"} 0.0")
                     .contains("gguf_time_to_first_token_seconds_count 2")
                     .contains("gguf_queue_wait_seconds_bucket")
                     .contains("jvm_memory_used_bytes");

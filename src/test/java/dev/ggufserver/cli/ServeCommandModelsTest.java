@@ -1,0 +1,51 @@
+package dev.ggufserver.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ggufserver.server.ServerConfig;
+import dev.ggufserver.testmodel.TinyModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code --model [NAME=]REF}, repeated: which files are served under which names, the first as the default. */
+class ServeCommandModelsTest {
+    @TempDir
+    Path dir;
+
+    private ServeCommand parse(String... args) {
+        ServeCommand command = new ServeCommand();
+        CommandLine cli = new CommandLine(command);
+        cli.parseArgs(args);
+        assertThat(command.call()).isZero();
+        return command;
+    }
+
+    @Test
+    void eachModelIsServedByItsNameOrItsFileNameAndTheFirstIsTheDefault() throws Exception {
+        Path r1 = TinyModel.write(dir, "tiny-r1.gguf", TinyModel.officialTemplate());
+        Path other = Files.createDirectories(dir.resolve("with=sign"));
+        Path second = TinyModel.write(other, "second.gguf", TinyModel.officialTemplate());
+
+        ServerConfig config = parse("--model", "chat=" + r1, "--model", second.toString(),
+                "--models-dir", dir.toString()).config;
+
+        assertThat(config.models()).containsExactly(new ServerConfig.NamedModel("chat", r1),
+                new ServerConfig.NamedModel("second", second)); // a path with '=' in a folder is no name
+        assertThat(config.alias()).isEqualTo("chat");
+        assertThat(config.model()).isEqualTo(r1);
+    }
+
+    @Test
+    void aliasRenamesTheDefaultModelAndOneModelKeepsItsFileName() throws Exception {
+        Path r1 = TinyModel.write(dir, "tiny-r1.gguf", TinyModel.officialTemplate());
+
+        assertThat(parse("--model", r1.toString(), "--models-dir", dir.toString()).config.models())
+                .containsExactly(new ServerConfig.NamedModel("tiny-r1", r1));
+        assertThat(parse("--model", "x=" + r1, "--alias", "renamed", "--models-dir", dir.toString()).config.models())
+                .extracting(ServerConfig.NamedModel::alias).isEqualTo(List.of("renamed"));
+    }
+}
