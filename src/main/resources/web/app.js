@@ -37,6 +37,8 @@
   let currentId = load(KEYS.current, null);
   let settings = Object.assign({}, DEFAULT_SETTINGS, load(KEYS.settings, {}));
   let modelId = 'default';
+  /** The served models, from /v1/models: {id, status} (status: loading, ready, failed). */
+  let models = [];
   /** The request in flight: {controller, conversation, reply}. */
   let active = null;
 
@@ -61,12 +63,16 @@
     try {
       const res = await fetch('/health', { headers: authHeaders() });
       if (res.ok) {
-        const models = await fetch('/v1/models', { headers: authHeaders() });
-        if (models.ok) {
-          const list = await models.json();
+        const listed = await fetch('/v1/models', { headers: authHeaders() });
+        if (listed.ok) {
+          const list = await listed.json();
           modelId = (list.data && list.data[0] && list.data[0].id) || modelId;
+          servedModels((list.data || []).map((m) => ({ id: m.id, status: (m.meta && m.meta.status) || 'ready' })));
         }
-        setStatus('ready', 'Ready · ' + modelId);
+        setStatus('ready', 'Ready · ' + selectedModel());
+        if (models.some((m) => m.status === 'loading')) {
+          healthTimer = setTimeout(checkHealth, 2000); // show when the others are ready
+        }
         return;
       }
       setStatus('loading', res.status === 503 ? 'Model loading…' : await errorText(res));
@@ -75,6 +81,34 @@
       setStatus('unreachable', 'Server unreachable');
       healthTimer = setTimeout(checkHealth, 5000);
     }
+  };
+
+  const servedModels = (list) => {
+    models = list;
+    renderModelPicker();
+  };
+
+  /** The conversation's model if it is still served, else the one last chosen, else the server's default. */
+  const selectedModel = () => {
+    const served = (id) => id && models.some((m) => m.id === id);
+    const conversation = currentConversation();
+    if (conversation && served(conversation.model)) {
+      return conversation.model;
+    }
+    return served(settings.model) ? settings.model : modelId;
+  };
+
+  /** A choice of model only when the server serves several; a model that is not ready says so. */
+  const renderModelPicker = () => {
+    const picker = $('model');
+    picker.hidden = models.length < 2;
+    picker.replaceChildren(...models.map((m) => {
+      const option = document.createElement('option');
+      option.value = m.id;
+      option.textContent = m.id + (m.status && m.status !== 'ready' ? ' (' + m.status + ')' : '');
+      return option;
+    }));
+    picker.value = selectedModel();
   };
 
   const authHeaders = () => (settings.apiKey ? { Authorization: 'Bearer ' + settings.apiKey } : {});
@@ -287,6 +321,7 @@
   const renderAll = () => {
     renderSidebar();
     renderConversation();
+    renderModelPicker();
   };
 
   // ---------------------------------------------------------------- conversations
@@ -356,7 +391,8 @@
   const send = (text) => {
     let conversation = currentConversation();
     if (!conversation) {
-      conversation = { id: newId(), title: text.trim().slice(0, 60) || 'New chat', updatedAt: Date.now(), messages: [] };
+      conversation = { id: newId(), title: text.trim().slice(0, 60) || 'New chat', updatedAt: Date.now(), messages: [],
+        model: selectedModel() };
       conversations.push(conversation);
       currentId = conversation.id;
     }
@@ -401,7 +437,8 @@
     setGenerating(true);
     renderAll();
 
-    const body = { model: modelId, messages: history, stream: true, stream_options: { include_usage: true } };
+    const body = { model: conversation.model || selectedModel(), messages: history, stream: true,
+      stream_options: { include_usage: true } };
     if (settings.temperature !== '' && settings.temperature != null) {
       body.temperature = Number(settings.temperature);
     }
@@ -564,6 +601,7 @@
     const maxTokens = $('max-tokens').value.trim();
     settings = {
       thinking: settings.thinking,
+      model: settings.model,
       systemPrompt: $('system-prompt').value,
       temperature: Number($('temperature').value),
       maxTokens: maxTokens && Number(maxTokens) >= 1 ? String(Math.floor(Number(maxTokens))) : '',
@@ -608,6 +646,16 @@
     $('thinking').addEventListener('change', () => {
       settings.thinking = $('thinking').value;
       save(KEYS.settings, settings);
+    });
+    $('model').addEventListener('change', () => {
+      settings.model = $('model').value; // new conversations start with it
+      save(KEYS.settings, settings);
+      const conversation = currentConversation();
+      if (conversation) {
+        conversation.model = settings.model;
+        persist();
+      }
+      setStatus('ready', 'Ready · ' + settings.model);
     });
     $('new-chat').addEventListener('click', startNewChat);
     $('open-settings').addEventListener('click', openSettings);

@@ -75,6 +75,21 @@ public final class RealServers {
         });
     }
 
+    /**
+     * Two models served by name, each in its own engine process: the default "tiny-r1" (the official template) and
+     * "hermes" (the Hermes template, whose weather script writes two Hermes calls). 2048 tokens, 2 slots each.
+     */
+    public static synchronized GgufServer twoModels() {
+        return SERVERS.computeIfAbsent("two-models", k -> {
+            try {
+                return GgufServer.start(ServerConfig.of(tinyModel(), "127.0.0.1", 0, 2048, 2, 2, "tiny-r1")
+                        .withOtherModels(java.util.List.of(new ServerConfig.NamedModel("hermes", tinyModelHermes()))));
+            } catch (StartupException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     /** The tiny model with a template that does not open the thought: the model writes {@code <think>} itself. */
     public static synchronized Path tinyModelWithoutThinkPrefill() {
         Path file = DIR.resolve("tiny-r1-old-template.gguf");

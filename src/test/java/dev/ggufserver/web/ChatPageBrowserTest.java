@@ -289,6 +289,53 @@ class ChatPageBrowserTest {
         assertThat(text(answer, ".thinking-text")).isEmpty();
     }
 
+    /** Sent chat bodies are kept in window.__sent from now on. */
+    private void recordRequests() {
+        js("window.__sent = []; const original = window.fetch;"
+                + "window.fetch = (url, options) => { if (String(url).includes('/chat/completions')) {"
+                + "window.__sent.push(options.body); } return original(url, options); };");
+    }
+
+    private String sentModel(int index) throws IOException {
+        @SuppressWarnings("unchecked")
+        List<String> sent = (List<String>) js("return window.__sent");
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(sent.get(index)).get("model").asText();
+    }
+
+    @Test
+    void theModelPickerOffersEveryServedModelAndEachConversationKeepsItsOwn() throws Exception {
+        assertThat(driver.findElement(By.id("model")).isDisplayed()).as("one model: no picker").isFalse();
+        GgufServer two = RealServers.twoModels();
+        driver.get("http://127.0.0.1:" + two.port() + "/");
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · tiny-r1"));
+        WebElement picker = driver.findElement(By.id("model"));
+        waitFor(ExpectedConditions.visibilityOf(picker));
+        var select = new org.openqa.selenium.support.ui.Select(picker);
+        assertThat(select.getOptions()).extracting(WebElement::getText).containsExactly("tiny-r1", "hermes");
+        recordRequests();
+
+        select.selectByValue("hermes");
+        assertThat(text(driver.findElement(By.tagName("body")), "#status")).isEqualTo("Ready · hermes");
+        type("hi");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+        driver.findElement(By.id("new-chat")).click();
+        assertThat(picker.getAttribute("value")).as("the last choice starts a new chat").isEqualTo("hermes");
+        select.selectByValue("tiny-r1");
+        type("hello");
+        waitFor(d -> TinyModel.ANSWER.equals(text(lastAssistant(), ".content")));
+        awaitAnswer();
+
+        assertThat(sentModel(0)).isEqualTo("hermes");
+        assertThat(sentModel(1)).isEqualTo("tiny-r1");
+        driver.findElements(By.cssSelector(".conversations .open-chat")).stream()
+                .filter(b -> b.getText().equals("hi")).findFirst().orElseThrow().click();
+        assertThat(picker.getAttribute("value")).as("the conversation's own model").isEqualTo("hermes");
+        driver.navigate().refresh();
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · hermes"));
+        assertThat(driver.findElement(By.id("model")).getAttribute("value")).isEqualTo("hermes");
+    }
+
     @Test
     void answerNowEndsAnEndlessThoughtAndTheAnswerComes() {
         // one roomy slot: the thought would go on far longer than the test needs to press the button

@@ -17,7 +17,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,15 +31,9 @@ class SeveralModelsTest {
     private static Http http;
 
     @BeforeAll
-    static void start() throws Exception {
-        server = GgufServer.start(ServerConfig.of(RealServers.tinyModel(), "127.0.0.1", 0, 2048, 2, 2, "tiny-r1")
-                .withOtherModels(List.of(new ServerConfig.NamedModel("hermes", RealServers.tinyModelHermes()))));
+    static void start() {
+        server = RealServers.twoModels();
         http = new Http("http://127.0.0.1:" + server.port());
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     private static String forecast(String model, String extra) {
