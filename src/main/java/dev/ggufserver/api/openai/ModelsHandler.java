@@ -4,6 +4,7 @@ import dev.ggufserver.engine.EngineStatus;
 import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
+import dev.ggufserver.reasoning.ThinkSplitter;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,18 @@ public final class ModelsHandler {
                     "engine_unavailable", RETRY_AFTER_SECONDS);
         }
         return model;
+    }
+
+    /**
+     * What a loaded model can be asked for: every chat model completes text, chats and calls tools (the server
+     * shows tools to templates that do not); it thinks when its template speaks of the thought's close tag.
+     */
+    static List<String> capabilities(ServedModel model) {
+        List<String> capabilities = new java.util.ArrayList<>(List.of("completion", "chat", "tools"));
+        if (model.template().source().contains(ThinkSplitter.CLOSE)) {
+            capabilities.add("thinking");
+        }
+        return capabilities;
     }
 
     private static String served(ModelHost host) {
@@ -111,6 +124,7 @@ public final class ModelsHandler {
         ModelInfo info = entry.info();
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("status", entry.status().name().toLowerCase(java.util.Locale.ROOT));
+        entry.model().ifPresent(model -> meta.put("capabilities", capabilities(model)));
         meta.put("context_length", info.contextPerRequest());
         meta.put("n_ctx_train", info.trainedContext());
         meta.put("n_params", info.parameters());

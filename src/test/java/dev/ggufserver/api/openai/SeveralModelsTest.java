@@ -83,6 +83,8 @@ class SeveralModelsTest {
         assertThat(list.get("data")).extracting(m -> m.get("id").asText()).containsExactly("tiny-r1", "hermes");
         list.get("data").forEach(m -> assertThat(m.at("/meta/status").asText()).isEqualTo("ready"));
         assertThat(http.get("/v1/models/hermes").json().at("/meta/chat_template").asBoolean()).isTrue();
+        assertThat(list.at("/data/0/meta/capabilities")).extracting(JsonNode::asText)
+                .containsExactly("completion", "chat", "tools", "thinking");
         assertThat(server.engines()).hasSize(2);
         assertThat(server.engines().get(0).workerPid().orElseThrow())
                 .isNotEqualTo(server.engines().get(1).workerPid().orElseThrow());
