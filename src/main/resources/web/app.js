@@ -105,7 +105,8 @@
     picker.replaceChildren(...models.map((m) => {
       const option = document.createElement('option');
       option.value = m.id;
-      option.textContent = m.id + (m.status && m.status !== 'ready' ? ' (' + m.status + ')' : '');
+      const note = { loading: 'loading…', unloaded: 'not loaded', failed: 'failed to load' }[m.status];
+      option.textContent = m.id + (note ? ' (' + note + ')' : '');
       return option;
     }));
     picker.value = selectedModel();

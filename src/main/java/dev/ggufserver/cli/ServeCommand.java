@@ -45,6 +45,17 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions models;
 
+    @Option(names = "--max-loaded-models", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_MAX_LOADED_MODELS:-0}",
+            description = "Most models loaded at once; loading another first unloads the least recently used idle "
+                    + "one. 0 = no limit: every --model loads at start (default: ${DEFAULT-VALUE}).")
+    int maxLoadedModels;
+
+    @Option(names = "--keep-alive", paramLabel = "SECONDS", defaultValue = "${env:GGUF_SERVER_KEEP_ALIVE:--1}",
+            description = "Unload a model idle this long (it loads again on its next request); -1 = never "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long keepAliveSeconds;
+
     @Option(names = "--host", defaultValue = "${env:GGUF_SERVER_HOST:-127.0.0.1}",
             description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String host;
@@ -290,6 +301,13 @@ public final class ServeCommand implements Callable<Integer> {
                         + "or -1 (unlimited), not " + budget);
             }
         }
+        if (maxLoadedModels < 0 || maxLoadedModels > 1000) {
+            throw usage("--max-loaded-models must be between 0 (no limit) and 1000, not " + maxLoadedModels);
+        }
+        if (keepAliveSeconds == 0 || keepAliveSeconds < -1 || keepAliveSeconds > 31_536_000) {
+            throw usage("--keep-alive must be -1 (never unload) or between 1 and 31536000 seconds, not "
+                    + keepAliveSeconds);
+        }
         if (budgetMessage != null && budgetMessage.length() > 1000) {
             throw usage("--reasoning-budget-message is at most 1000 characters");
         }
@@ -320,7 +338,9 @@ public final class ServeCommand implements Callable<Integer> {
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
                 Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,
-                specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of());
+                specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of(),
+                new ServerConfig.ModelLoading(maxLoadedModels,
+                        keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds)));
     }
 
     /** The keys from --api-key and --api-key-file together. */

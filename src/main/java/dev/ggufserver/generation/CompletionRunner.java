@@ -55,6 +55,7 @@ public final class CompletionRunner {
     private final AdmissionQueue queue;
     private final long keepAliveNanos;
     private final CompletionMetrics metrics;
+    private final ScheduledExecutorService timer;
     private final RunStats stats = new RunStats();
     /** The runs being generated, watched together by one timer task (a task per request would wake the timer). */
     private final Set<Run> generating = ConcurrentHashMap.newKeySet();
@@ -68,7 +69,13 @@ public final class CompletionRunner {
         this.queue = queue;
         this.keepAliveNanos = Math.max(1, keepAliveInterval.toNanos());
         this.metrics = metrics;
+        this.timer = timer;
         timer.scheduleWithFixedDelay(this::watchGenerating, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops the timer it was given (its own: one per served model), once its model is unloaded. */
+    public void close() {
+        timer.shutdownNow();
     }
 
     /** While the engine processes a prompt nothing else notices a client leaving or a quiet stream. */

@@ -1,5 +1,6 @@
 package dev.ggufserver.generation;
 
+import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.ModelInfo;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,20 +12,40 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The models this server serves, by id, each through its life (loading: the HTTP server is already up and
- * answers 503; ready; failed to load), and the server's own: draining for shutdown (running completions finish,
- * new ones are turned away). The first model is the default, for requests that name none.
+ * answers 503; ready; failed to load; unloaded, to be loaded again on its next request), and the server's own:
+ * draining for shutdown (running completions finish, new ones are turned away). The first model is the default,
+ * for requests that name none.
+ *
+ * <p>A model with a {@link Loader} loads on demand: a request takes a {@link Lease} on it, which loads it if need
+ * be (others asking meanwhile wait for the same load), and while any lease is open the model is never unloaded.
+ * With a limit on loaded models ({@link #limitLoaded}), loading one first unloads the least recently used idle one,
+ * or waits until one is idle.
  */
 public final class ModelHost {
-    public enum Status { LOADING, READY, FAILED, DRAINING }
+    public enum Status { LOADING, READY, FAILED, DRAINING, UNLOADED }
+
+    /** Starts a model (its engine process) and serves it; unloading ends that process. */
+    public interface Loader {
+        ServedModel load() throws EngineException;
+
+        void unload(ServedModel model);
+    }
 
     /** One served model: what is known before it loads, then the loaded model or why it failed. */
     public static final class Entry {
         private final ModelInfo info;
+        private final Loader loader;
         private volatile ServedModel model;
         private volatile String failure;
+        private volatile boolean loading;
+        /** Open leases; guarded by the host. */
+        private int leases;
+        /** When the last lease closed (System.nanoTime); guarded by the host. */
+        private long lastUsed = System.nanoTime();
 
-        private Entry(ModelInfo info) {
+        private Entry(ModelInfo info, Loader loader) {
             this.info = info;
+            this.loader = loader;
         }
 
         public ModelInfo info() {
@@ -44,7 +65,37 @@ public final class ModelHost {
         }
 
         public Status status() {
-            return model != null ? Status.READY : failure != null ? Status.FAILED : Status.LOADING;
+            if (model != null) {
+                return Status.READY;
+            }
+            if (loading || loader == null) {
+                return failure != null && !loading ? Status.FAILED : Status.LOADING;
+            }
+            return failure != null ? Status.FAILED : Status.UNLOADED;
+        }
+    }
+
+    /** A hold on a loaded model for one request: while it is open the model stays loaded. */
+    public final class Lease implements AutoCloseable {
+        private final Entry entry;
+        private final ServedModel model;
+        private boolean closed;
+
+        private Lease(Entry entry, ServedModel model) {
+            this.entry = entry;
+            this.model = model;
+        }
+
+        public ServedModel model() {
+            return model;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                release(entry);
+            }
         }
     }
 
@@ -54,20 +105,165 @@ public final class ModelHost {
     /** Why the server has no model at all (its only model failed before it was known). */
     private volatile String failure;
     private volatile boolean draining;
+    private volatile boolean startedUp;
     private int inFlight;
+    /** Most models loaded at once; 0: no limit. */
+    private int maxLoaded;
 
-    /** Announces a model that is about to load; ids are unique. */
+    /** Announces a model that is about to be loaded by its caller ({@link #ready}); ids are unique. */
     public synchronized Entry expect(ModelInfo info) {
+        return expect(info, null);
+    }
+
+    /** Announces a model that {@code loader} loads on its first {@link #lease} (null: loaded by the caller). */
+    public synchronized Entry expect(ModelInfo info, Loader loader) {
         if (byId.containsKey(info.id())) {
             throw new IllegalArgumentException("two models are served as '" + info.id() + "'");
         }
-        Entry entry = new Entry(info);
+        Entry entry = new Entry(info, loader);
         entries.add(entry);
         byId.put(info.id(), entry);
         return entry;
     }
 
-    /** The default model's status, or the server's while it drains. */
+    /** At most {@code max} models loaded at once (0: no limit). */
+    public synchronized void limitLoaded(int max) {
+        this.maxLoaded = max;
+    }
+
+    /**
+     * Holds {@code entry} loaded for one request, loading it first if need be (and, at the limit, unloading the
+     * least recently used idle model, or waiting until one is idle). Every lease is closed.
+     *
+     * @throws EngineException when the model fails to load (the next request tries again)
+     */
+    public Lease lease(Entry entry) throws EngineException, InterruptedException {
+        synchronized (this) {
+            entry.leases++; // counted before it loads: nobody unloads it between its load and its use
+        }
+        try {
+            return new Lease(entry, load(entry));
+        } catch (EngineException | InterruptedException | RuntimeException e) {
+            release(entry);
+            throw e;
+        }
+    }
+
+    private ServedModel load(Entry entry) throws EngineException, InterruptedException {
+        List<ServedModel> evicted = new ArrayList<>();
+        synchronized (this) {
+            while (entry.model == null && (entry.loading || entry.loader == null)) {
+                if (entry.loader == null && entry.failure != null) {
+                    throw new EngineException(entry.failure);
+                }
+                wait(); // being loaded: by another request, or by the server at start
+            }
+            if (entry.model != null) {
+                return entry.model;
+            }
+            while (maxLoaded > 0 && loaded() >= maxLoaded) {
+                Entry idle = leastRecentlyUsedIdle();
+                if (idle == null) {
+                    wait(); // every loaded model is in use: the first to go idle makes room
+                    if (entry.model != null) {
+                        return entry.model;
+                    }
+                    continue;
+                }
+                evicted.add(idle.model);
+                idle.model = null;
+            }
+            entry.loading = true;
+        }
+        for (ServedModel model : evicted) {
+            unload(model);
+        }
+        ServedModel loaded;
+        try {
+            loaded = entry.loader.load();
+        } catch (EngineException | RuntimeException e) {
+            synchronized (this) {
+                entry.loading = false;
+                entry.failure = e.getMessage();
+                notifyAll();
+            }
+            throw e;
+        }
+        synchronized (this) {
+            entry.model = loaded;
+            entry.failure = null;
+            entry.loading = false;
+            notifyAll();
+        }
+        return loaded;
+    }
+
+    private int loaded() {
+        int n = 0;
+        for (Entry e : entries) {
+            if (e.model != null || e.loading) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private Entry leastRecentlyUsedIdle() {
+        Entry best = null;
+        for (Entry e : entries) {
+            if (e.model != null && e.leases == 0 && e.loader != null
+                    && (best == null || e.lastUsed < best.lastUsed)) {
+                best = e;
+            }
+        }
+        return best;
+    }
+
+    private synchronized void release(Entry entry) {
+        entry.leases--;
+        entry.lastUsed = System.nanoTime();
+        notifyAll();
+    }
+
+    private void unload(ServedModel model) {
+        for (Entry e : entries) {
+            if (e.info.id().equals(model.info().id()) && e.loader != null) {
+                e.loader.unload(model);
+                return;
+            }
+        }
+    }
+
+    /** Unloads every model idle for {@code idle} or longer (those with a loader: they load again on demand). */
+    public void unloadIdle(Duration idle) {
+        List<ServedModel> evicted = new ArrayList<>();
+        synchronized (this) {
+            long now = System.nanoTime();
+            for (Entry e : entries) {
+                if (e.model != null && e.leases == 0 && e.loader != null && now - e.lastUsed >= idle.toNanos()) {
+                    evicted.add(e.model);
+                    e.model = null;
+                }
+            }
+        }
+        evicted.forEach(this::unload);
+    }
+
+    /** Unloads every loaded model (the server is stopping). */
+    public void unloadAll() {
+        List<ServedModel> evicted = new ArrayList<>();
+        synchronized (this) {
+            for (Entry e : entries) {
+                if (e.model != null && e.loader != null) {
+                    evicted.add(e.model);
+                    e.model = null;
+                }
+            }
+        }
+        evicted.forEach(this::unload);
+    }
+
+    /** The default model's status, or the server's while it drains; loading until the server has started. */
     public Status status() {
         if (draining) {
             return Status.DRAINING;
@@ -76,7 +272,17 @@ public final class ModelHost {
         if (first == null) {
             return failure != null ? Status.FAILED : Status.LOADING;
         }
-        return first.status();
+        Status status = first.status();
+        return status == Status.UNLOADED && !startedUp ? Status.LOADING : status;
+    }
+
+    /** The server has loaded what it loads at start: from now on models load on demand. */
+    public void startedUp() {
+        startedUp = true;
+    }
+
+    public boolean isStartedUp() {
+        return startedUp;
     }
 
     /**
@@ -145,24 +351,27 @@ public final class ModelHost {
             entry = expect(loaded.info());
         }
         entry.model = loaded;
+        notifyAll();
     }
 
     /** The default model (or the server, before any model is known) failed to load. */
-    public void failed(String reason) {
+    public synchronized void failed(String reason) {
         Entry first = defaultEntry();
         if (first == null) {
             failure = reason;
         } else {
             first.failure = reason;
         }
+        notifyAll();
     }
 
     /** A model failed to load. */
-    public void failed(String id, String reason) {
+    public synchronized void failed(String id, String reason) {
         Entry entry = byId.get(id);
         if (entry != null) {
             entry.failure = reason;
         }
+        notifyAll();
     }
 
     /** Why the default model (or the server) failed, or null. */

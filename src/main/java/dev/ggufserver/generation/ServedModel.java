@@ -41,4 +41,10 @@ public record ServedModel(Engine engine, ChatTemplate template, CompletionRunner
     public ModelInfo info() {
         return engine.info();
     }
+
+    /** Unloads the model: its runner's timer stops and its engine (process) ends. */
+    public void close() {
+        runner.close();
+        engine.close();
+    }
 }

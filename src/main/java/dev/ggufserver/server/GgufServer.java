@@ -21,6 +21,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Executors;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,16 +47,16 @@ public final class GgufServer implements AutoCloseable {
 
     private final Javalin app;
     private final ModelHost host;
-    /** One engine process per served model, the default first. */
-    private final List<WorkerEngine> engines;
+    /** Unloads idle models (with --keep-alive), or null. */
+    private final ScheduledExecutorService idleUnloader;
 
-    private GgufServer(Javalin app, ModelHost host, List<WorkerEngine> engines) {
+    private GgufServer(Javalin app, ModelHost host, ScheduledExecutorService idleUnloader) {
         this.app = app;
         this.host = host;
-        this.engines = List.copyOf(engines);
+        this.idleUnloader = idleUnloader;
     }
 
-    /** Starts serving and returns once every model is loaded. */
+    /** Starts serving and returns once the models it loads at start are loaded (all of them, without a limit). */
     public static GgufServer start(ServerConfig config) throws StartupException {
         List<ServerConfig.NamedModel> named = config.models();
         List<GgufFile> ggufs = new ArrayList<>(named.size());
@@ -61,18 +64,33 @@ public final class GgufServer implements AutoCloseable {
             ggufs.add(readModel(m.file()));
         }
         ModelHost host = new ModelHost();
-        List<ModelInfo> infos = new ArrayList<>(named.size());
+        ServerMetrics metrics = new ServerMetrics();
+        List<ModelHost.Entry> entries = new ArrayList<>(named.size());
         for (int i = 0; i < named.size(); i++) {
-            ModelInfo info = infoOf(config, named.get(i), ggufs.get(i));
+            ServerConfig.NamedModel model = named.get(i);
+            GgufFile gguf = ggufs.get(i);
+            ModelInfo info = infoOf(config, model, gguf);
+            ModelHost.Loader loader = new ModelHost.Loader() {
+                @Override
+                public ServedModel load() throws EngineException {
+                    return serve(config, model.file(), gguf, info, metrics);
+                }
+
+                @Override
+                public void unload(ServedModel served) {
+                    log.info("Unloading model '{}'", info.id());
+                    served.close();
+                }
+            };
             try {
-                host.expect(info);
+                entries.add(host.expect(info, loader));
             } catch (IllegalArgumentException e) {
                 throw new StartupException(StartupException.USAGE, e.getMessage() + "; give each --model its own "
                         + "name (NAME=REF)");
             }
-            infos.add(info);
         }
-        ServerMetrics metrics = new ServerMetrics();
+        entries.forEach(metrics::watch);
+        host.limitLoaded(config.loading().maxLoaded());
         warnIfOpenWithoutKey(config);
         Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.http()), host,
                 metrics);
@@ -87,22 +105,44 @@ public final class GgufServer implements AutoCloseable {
             throw new StartupException(StartupException.FAILURE, "cannot listen on " + config.host() + ":"
                     + config.port() + ": " + rootMessage(e));
         }
+        // without a limit every model loads now; with one, the default alone (the others on their first request)
+        int atStart = config.loading().maxLoaded() == 0 ? entries.size() : 1;
         log.info("Listening on http://{}:{} (loading {})", config.host(), app.port(),
-                named.size() == 1 ? "the model" : named.size() + " models");
-
-        List<WorkerEngine> engines = new ArrayList<>(named.size());
-        for (int i = 0; i < named.size(); i++) {
-            try {
-                engines.add(serve(config, named.get(i).file(), ggufs.get(i), infos.get(i), host, metrics));
-            } catch (EngineException e) {
-                host.failed(infos.get(i).id(), e.getMessage());
-                engines.forEach(WorkerEngine::close);
+                atStart == 1 ? "the model" : atStart + " models");
+        for (ModelHost.Entry entry : entries.subList(0, atStart)) {
+            try (ModelHost.Lease loaded = host.lease(entry)) {
+                log.debug("Model '{}' loaded at start", loaded.model().info().id());
+            } catch (EngineException | InterruptedException e) {
+                host.failed(entry.id(), e.getMessage());
+                host.unloadAll();
                 app.stop();
-                throw new StartupException(StartupException.FAILURE, named.size() == 1 ? e.getMessage()
-                        : "model '" + infos.get(i).id() + "': " + e.getMessage());
+                throw new StartupException(StartupException.FAILURE, entries.size() == 1 ? e.getMessage()
+                        : "model '" + entry.id() + "': " + e.getMessage());
             }
         }
-        return new GgufServer(app, host, engines);
+        host.startedUp();
+        return new GgufServer(app, host, idleUnloader(config, host));
+    }
+
+    private static ScheduledExecutorService idleUnloader(ServerConfig config, ModelHost host) {
+        Duration keepAlive = config.loading().keepAlive();
+        if (keepAlive == null) {
+            return null;
+        }
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "model-keep-alive");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(50, Math.min(1000, keepAlive.toMillis() / 4));
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                host.unloadIdle(keepAlive);
+            } catch (RuntimeException e) {
+                log.warn("Unloading idle models failed", e);
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+        return timer;
     }
 
     private static ModelInfo infoOf(ServerConfig config, ServerConfig.NamedModel model, GgufFile gguf) {
@@ -112,9 +152,9 @@ public final class GgufServer implements AutoCloseable {
                 ModelStore.knownSha256(model.file()).orElse(null), gguf.vocabularySize());
     }
 
-    /** Starts one model's engine process and serves it: its template, its runner and queue, its gauges. */
-    private static WorkerEngine serve(ServerConfig config, Path file, GgufFile gguf, ModelInfo info, ModelHost host,
-                                      ServerMetrics metrics) throws EngineException {
+    /** Starts one model's engine process and serves it: its template, its runner and queue. */
+    private static ServedModel serve(ServerConfig config, Path file, GgufFile gguf, ModelInfo info,
+                                     ServerMetrics metrics) throws EngineException {
         WorkerEngine engine = WorkerEngine.start(new WorkerEngine.Settings(file, config.contextPerRequest(),
                 config.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
                 config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks()), info);
@@ -129,13 +169,11 @@ public final class GgufServer implements AutoCloseable {
                 !config.specialTokensInContent(), config.toolCallFormat());
         ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(), config.thinkingBudgets(),
                 Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
-        metrics.watch(info.id(), served.runner().queue(), engine);
-        host.ready(served);
         log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel, tool calls read "
                         + "as {}{}", info.id(), info.architecture(), info.quantization(), info.parameters(),
                 info.contextPerRequest(), info.parallel(), chatTemplate.toolCallFormat().wireName(),
                 config.toolCallFormat() == null ? " (from the chat template)" : " (--tool-format)");
-        return engine;
+        return served;
     }
 
     /** Anyone who can reach a non-loopback address could use the model: say so when no key protects it. */
@@ -166,14 +204,16 @@ public final class GgufServer implements AutoCloseable {
         return host;
     }
 
-    /** The default model's engine. */
+    /** The default model's engine (it must be loaded). */
     public WorkerEngine engine() {
-        return engines.get(0);
+        return (WorkerEngine) host.current().orElseThrow(() -> new IllegalStateException("the default model is "
+                + "not loaded")).engine();
     }
 
-    /** Every model's engine, the default first. */
+    /** The engines of the models loaded now, in serving order. */
     public List<WorkerEngine> engines() {
-        return engines;
+        return host.entries().stream().map(ModelHost.Entry::model).flatMap(Optional::stream)
+                .map(m -> (WorkerEngine) m.engine()).toList();
     }
 
     /**
@@ -199,7 +239,10 @@ public final class GgufServer implements AutoCloseable {
         } catch (RuntimeException e) { // Javalin gives up on a request thread that does not end
             log.warn("HTTP did not stop cleanly: {}", rootMessage(e));
         } finally {
-            engines.forEach(WorkerEngine::close);
+            if (idleUnloader != null) {
+                idleUnloader.shutdownNow();
+            }
+            host.unloadAll();
         }
     }
 

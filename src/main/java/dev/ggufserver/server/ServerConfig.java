@@ -23,19 +23,37 @@ import java.util.List;
  * @param toolCallFormat    the syntax the model writes tool calls in; null: detected from the chat template
  * @param thinkingBudgets   thinking budgets for each reasoning_effort, the default one, and a cut thought's message
  * @param otherModels       more models served beside {@code model} (the default), by name, with the same settings
+ * @param loading           how many models may be loaded at once, and how long an idle one stays loaded
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, Duration watchdog,
                            Duration restartDelay, Duration shutdownGrace, int maxQueue, Duration queueTimeout,
                            boolean engineTestHooks, HttpOptions http, boolean specialTokensInContent,
                            ToolCallFormat toolCallFormat, ThinkingBudgets thinkingBudgets,
-                           List<NamedModel> otherModels) {
+                           List<NamedModel> otherModels, ModelLoading loading) {
     /** A model served by name: {@code alias} is its id in requests and {@code /v1/models}. */
     public record NamedModel(String alias, Path file) {
     }
 
+    /**
+     * @param maxLoaded most models loaded at once, 0 for no limit (then every model loads at start; with a limit
+     *                  only the default does, the others on their first request)
+     * @param keepAlive an idle model is unloaded after this long (it loads again on demand); null: never
+     */
+    public record ModelLoading(int maxLoaded, Duration keepAlive) {
+        /** Every model loaded at start, for good. */
+        public static final ModelLoading ALL = new ModelLoading(0, null);
+
+        public ModelLoading {
+            if (maxLoaded < 0 || (keepAlive != null && (keepAlive.isNegative() || keepAlive.isZero()))) {
+                throw new IllegalArgumentException("maxLoaded must be 0 or more and keepAlive positive");
+            }
+        }
+    }
+
     public ServerConfig {
         otherModels = otherModels == null ? List.of() : List.copyOf(otherModels);
+        loading = loading == null ? ModelLoading.ALL : loading;
     }
 
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
@@ -51,7 +69,7 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
                 ReasoningFormat.DEEPSEEK, false, DEFAULT_WATCHDOG, DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE,
                 DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false, null,
-                ThinkingBudgets.DEFAULTS, List.of());
+                ThinkingBudgets.DEFAULTS, List.of(), ModelLoading.ALL);
     }
 
     /** The same server with another queue. */
@@ -59,49 +77,56 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks,
                 http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent, toolCallFormat, thinkingBudgets,
-                otherModels);
+                otherModels, loading);
     }
 
     /** The same server with other HTTP options. */
     public ServerConfig withHttp(HttpOptions options) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options,
-                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, loading);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http,
-                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, loading);
     }
 
     /** The same server with special-token text in content tokenized as special tokens (or not). */
     public ServerConfig withSpecialTokensInContent(boolean on) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http, on,
-                toolCallFormat, thinkingBudgets, otherModels);
+                toolCallFormat, thinkingBudgets, otherModels, loading);
     }
 
     /** The same server with tool calls read in {@code format} (null: as the template shows). */
     public ServerConfig withToolCallFormat(ToolCallFormat format) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, format, thinkingBudgets, otherModels);
+                specialTokensInContent, format, thinkingBudgets, otherModels, loading);
     }
 
     /** The same server with other thinking budgets. */
     public ServerConfig withThinkingBudgets(ThinkingBudgets budgets) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, toolCallFormat, budgets, otherModels);
+                specialTokensInContent, toolCallFormat, budgets, otherModels, loading);
     }
 
     /** The same server, serving {@code models} beside its default model. */
     public ServerConfig withOtherModels(List<NamedModel> models) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, toolCallFormat, thinkingBudgets, models);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, models, loading);
+    }
+
+    /** The same server, loading its models as {@code how} says. */
+    public ServerConfig withLoading(ModelLoading how) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, how);
     }
 
     /** Every served model, the default first. */

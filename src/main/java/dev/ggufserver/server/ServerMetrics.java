@@ -5,6 +5,8 @@ import dev.ggufserver.engine.Engine;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.worker.WorkerEngine;
 import dev.ggufserver.generation.CompletionMetrics;
+import dev.ggufserver.generation.ModelHost;
+import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.generation.Timings;
 import dev.ggufserver.generation.Usage;
 import io.javalin.http.Context;
@@ -20,6 +22,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,20 +71,30 @@ public final class ServerMetrics implements CompletionMetrics {
         new ProcessorMetrics().bindTo(registry);
     }
 
-    /** Watches the queue and the engine of one served model, tagged with its id. */
-    public void watch(String model, AdmissionQueue queue, Engine engine) {
-        Gauge.builder("gguf.queue.waiting", queue, AdmissionQueue::waiting).tag("model", model)
-                .description("Requests waiting for a slot").register(registry);
-        Gauge.builder("gguf.slots.busy", queue, AdmissionQueue::inUse).tag("model", model)
-                .description("Slots generating now").register(registry);
-        Gauge.builder("gguf.slots.capacity", queue, AdmissionQueue::slots).tag("model", model)
-                .description("Slots (--parallel)").register(registry);
-        Gauge.builder("gguf.engine.up", engine, e -> e.status().ready() ? 1 : 0).tag("model", model)
-                .description("1 when the engine process serves requests").register(registry);
-        if (engine instanceof WorkerEngine worker) {
-            FunctionCounter.builder("gguf.engine.restarts", worker, WorkerEngine::restarts).tag("model", model)
-                    .description("Restarts of the engine process").register(registry);
-        }
+    /**
+     * Watches the queue and the engine of one served model, tagged with its id, as it is loaded now (while it is
+     * unloaded: no slots, engine down), so the gauges follow it across unloads and loads. The entry, held by the
+     * host, is what the meters hold on to (Micrometer keeps only weak references).
+     */
+    public void watch(ModelHost.Entry entry) {
+        String model = entry.id();
+        Gauge.builder("gguf.queue.waiting", entry, e -> queue(e).map(AdmissionQueue::waiting).orElse(0))
+                .tag("model", model).description("Requests waiting for a slot").register(registry);
+        Gauge.builder("gguf.slots.busy", entry, e -> queue(e).map(AdmissionQueue::inUse).orElse(0))
+                .tag("model", model).description("Slots generating now").register(registry);
+        Gauge.builder("gguf.slots.capacity", entry, e -> queue(e).map(AdmissionQueue::slots).orElse(0))
+                .tag("model", model).description("Slots (--parallel)").register(registry);
+        Gauge.builder("gguf.engine.up", entry, e -> e.model().map(m -> m.engine().status().ready() ? 1 : 0)
+                        .orElse(0)).tag("model", model)
+                .description("1 when the model's engine process serves requests").register(registry);
+        FunctionCounter.builder("gguf.engine.restarts", entry, e -> e.model().map(ServedModel::engine)
+                        .filter(WorkerEngine.class::isInstance).map(w -> ((WorkerEngine) w).restarts()).orElse(0L))
+                .tag("model", model).description("Restarts of the model's current engine process")
+                .register(registry);
+    }
+
+    private static Optional<AdmissionQueue> queue(ModelHost.Entry entry) {
+        return entry.model().map(m -> m.runner().queue());
     }
 
     /**

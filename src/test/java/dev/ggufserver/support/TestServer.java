@@ -45,10 +45,10 @@ public final class TestServer implements AutoCloseable {
     public static TestServer serving(Engine engine, Duration keepAlive, int maxQueue, Duration queueTimeout) {
         ModelHost host = new ModelHost();
         TestServer server = loading(host);
-        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, ThinkingBudgets.DEFAULTS, keepAlive, maxQueue,
-                queueTimeout, server.metrics);
-        server.metrics.watch(engine.info().id(), served.runner().queue(), engine);
+        ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, ThinkingBudgets.DEFAULTS,
+                keepAlive, maxQueue, queueTimeout, server.metrics);
         host.ready(served);
+        server.metrics.watch(host.entries().get(0));
         return server;
     }
 

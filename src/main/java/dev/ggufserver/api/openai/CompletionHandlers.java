@@ -76,7 +76,13 @@ public final class CompletionHandlers {
 
     private void chatCompletion(Context ctx) {
         RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
-        ServedModel model = ModelsHandler.require(host, request.common().model());
+        // held for the whole completion: the model is not unloaded under it
+        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model())) {
+            chatCompletion(ctx, request, lease.model());
+        }
+    }
+
+    private void chatCompletion(Context ctx, RequestParser.ChatRequest request, ServedModel model) {
         checkTokenIds(request.common(), model);
         ChatTemplate.RenderedChat prompt;
         try {
@@ -145,7 +151,7 @@ public final class CompletionHandlers {
         if (action == null || !action.isTextual() || !action.asText().equals(REASONING_END)) {
             throw ApiException.invalid("action", "action must be '" + REASONING_END + "'");
         }
-        ModelsHandler.require(host);
+        ModelsHandler.requireServing(host);
         CompletionRunner.ThinkingControl result = CompletionRunner.ThinkingControl.NOT_FOUND;
         for (ModelHost.Entry entry : host.entries()) { // ids are unique: at most one model runs it
             if (result == CompletionRunner.ThinkingControl.NOT_FOUND && entry.model().isPresent()) {
@@ -166,7 +172,12 @@ public final class CompletionHandlers {
 
     private void textCompletion(Context ctx) {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
-        ServedModel model = ModelsHandler.require(host, request.common().model());
+        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model())) {
+            textCompletion(ctx, request, lease.model());
+        }
+    }
+
+    private void textCompletion(Context ctx, RequestParser.CompletionRequest request, ServedModel model) {
         checkTokenIds(request.common(), model);
         String id = CompletionResponder.newId("cmpl-");
         String modelId = model.info().id();

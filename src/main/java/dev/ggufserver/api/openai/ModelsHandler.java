@@ -1,5 +1,6 @@
 package dev.ggufserver.api.openai;
 
+import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.EngineStatus;
 import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.generation.ModelHost;
@@ -21,28 +22,58 @@ public final class ModelsHandler {
         this.host = host;
     }
 
-    /** The ready default model, or a 503 that says why there is none (loading, failed, engine restarting). */
-    static ServedModel require(ModelHost host) {
-        return require(host, null);
-    }
-
     /**
-     * The ready model a request names ({@code model}; the default when null), a 404 {@code model_not_found} when
-     * this server serves several and none by that name, or a 503 that says why it is not ready.
+     * The server takes requests: it is not draining, and its default model is loaded (its engine up) or, once the
+     * server has started, loadable on demand; else a 503 that says why (loading, failed, engine restarting).
      */
-    static ServedModel require(ModelHost host, String requested) {
-        if (host.status() == ModelHost.Status.DRAINING || host.entries().isEmpty()) {
+    static void requireServing(ModelHost host) {
+        ModelHost.Status status = host.status();
+        if (status != ModelHost.Status.READY && status != ModelHost.Status.UNLOADED) {
             throw notReady(host);
         }
-        ModelHost.Entry entry = host.resolve(requested).orElseThrow(() -> ApiException.notFound("The model '"
-                + requested + "' does not exist; this server serves " + served(host) + ".", "model_not_found"));
-        ServedModel model = entry.model().orElseThrow(() -> notReady(entry));
+        host.current().ifPresent(ModelsHandler::requireEngine);
+    }
+
+    private static void requireEngine(ServedModel model) {
         EngineStatus status = model.engine().status();
         if (!status.ready()) {
             throw ApiException.unavailable("The engine is not available right now: " + status.detail(),
                     "engine_unavailable", RETRY_AFTER_SECONDS);
         }
-        return model;
+    }
+
+    /**
+     * A hold on the model a request names ({@code model}; the default when null), loading it if it is not loaded:
+     * a 404 {@code model_not_found} when this server serves several and none by that name, a 503 when it cannot
+     * serve it now. The caller closes it when the completion ends.
+     */
+    static ModelHost.Lease lease(ModelHost host, String requested) {
+        if (host.status() == ModelHost.Status.DRAINING || host.entries().isEmpty()) {
+            throw notReady(host);
+        }
+        ModelHost.Entry entry = host.resolve(requested).orElseThrow(() -> ApiException.notFound("The model '"
+                + requested + "' does not exist; this server serves " + served(host) + ".", "model_not_found"));
+        if (entry.model().isEmpty() && !host.isStartedUp()) {
+            throw notReady(entry); // the server is still starting: it loads its models itself
+        }
+        ModelHost.Lease lease;
+        try {
+            lease = host.lease(entry);
+        } catch (EngineException e) {
+            throw ApiException.unavailable("The model '" + entry.id() + "' failed to load: " + e.getMessage(),
+                    "model_failed", RETRY_AFTER_SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.unavailable("The server is shutting down.", "server_shutting_down",
+                    RETRY_AFTER_SECONDS);
+        }
+        try {
+            requireEngine(lease.model());
+        } catch (ApiException e) {
+            lease.close();
+            throw e;
+        }
+        return lease;
     }
 
     /**
@@ -92,7 +123,7 @@ public final class ModelsHandler {
             if (host.status() == ModelHost.Status.DRAINING) {
                 throw notReady(host);
             }
-            require(host);
+            requireServing(host);
         } catch (ApiException e) {
             String status = host.status() == ModelHost.Status.LOADING ? "loading" : "unavailable";
             Map<String, Object> body = new LinkedHashMap<>();
@@ -107,12 +138,12 @@ public final class ModelsHandler {
 
     /** Every served model, in serving order (the first is the default); 503 while the default is not ready. */
     public void list(Context ctx) {
-        require(host);
+        requireServing(host);
         ctx.json(new OpenAiTypes.ModelList(host.entries().stream().map(this::describe).toList()));
     }
 
     public void get(Context ctx) {
-        require(host);
+        requireServing(host);
         String id = ctx.pathParam("id");
         ModelHost.Entry entry = host.entries().stream().filter(e -> e.id().equals(id)).findFirst()
                 .orElseThrow(() -> ApiException.notFound("The model '" + id + "' does not exist; this server "

@@ -1,0 +1,125 @@
+package dev.ggufserver.api.openai;
+
+import static dev.ggufserver.api.openai.BadTools.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ggufserver.server.GgufServer;
+import dev.ggufserver.server.ServerConfig;
+import dev.ggufserver.support.Await;
+import dev.ggufserver.support.Http;
+import dev.ggufserver.support.RealServers;
+import dev.ggufserver.testmodel.TinyModel;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Models loaded on demand through the real engine processes: with --max-loaded-models 1 two models take turns
+ * (the one not in use is unloaded, its process ends), a model in use is never unloaded under its request, and with
+ * --keep-alive idle models are unloaded and load again on their next request.
+ */
+class ModelLoadingTest {
+    private static final String CHAT = "/v1/chat/completions";
+
+    private static GgufServer start(ServerConfig.ModelLoading loading) throws Exception {
+        return GgufServer.start(ServerConfig.of(RealServers.tinyModel(), "127.0.0.1", 0, 2048, 2, 2, "tiny-r1")
+                .withOtherModels(List.of(new ServerConfig.NamedModel("hermes", RealServers.tinyModelHermes())))
+                .withLoading(loading));
+    }
+
+    /** The number of calls each model's weather script writes: one (R1) or two (Hermes). */
+    private static int calls(Http http, String model) {
+        Http.Response r = http.post(CHAT, json("{'model':'" + model + "','messages':[{'role':'user','content':"
+                + "'What is the forecast for Paris?'}]," + ToolCallingTest.TOOLS + ",'temperature':0}"));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.json().get("model").asText()).isEqualTo(model);
+        return r.json().at("/choices/0/message/tool_calls").size();
+    }
+
+    private static String status(Http http, String model) {
+        return http.get("/v1/models/" + model).json().at("/meta/status").asText();
+    }
+
+    private static void awaitEnd(long pid) {
+        Await.until("process " + pid + " ends", Duration.ofSeconds(30),
+                () -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void withOneLoadedAtATimeTwoModelsTakeTurnsAndTheIdleOneIsUnloaded() throws Exception {
+        try (GgufServer server = start(new ServerConfig.ModelLoading(1, null))) {
+            Http http = new Http("http://127.0.0.1:" + server.port());
+            assertThat(status(http, "tiny-r1")).isEqualTo("ready");
+            assertThat(status(http, "hermes")).isEqualTo("unloaded");
+            long first = server.engine().workerPid().orElseThrow();
+
+            assertThat(calls(http, "hermes")).isEqualTo(2); // loads it, unloading the default
+
+            assertThat(status(http, "hermes")).isEqualTo("ready");
+            assertThat(status(http, "tiny-r1")).isEqualTo("unloaded");
+            assertThat(server.engines()).hasSize(1);
+            awaitEnd(first);
+            for (int round = 0; round < 3; round++) {
+                assertThat(calls(http, "tiny-r1")).isEqualTo(1);
+                assertThat(calls(http, "hermes")).isEqualTo(2);
+            }
+            assertThat(server.engines()).hasSize(1);
+            assertThat(http.get("/health").status()).isEqualTo(200); // the default is unloaded, not unavailable
+        }
+    }
+
+    @Test
+    void aModelWithARunningRequestIsNeverUnloadedUnderIt() throws Exception {
+        try (GgufServer server = start(new ServerConfig.ModelLoading(1, null))) {
+            Http http = new Http("http://127.0.0.1:" + server.port());
+            HttpResponse<Stream<String>> running = http.postLines(CHAT, "{\"model\":\"tiny-r1\",\"messages\":[{\"role\":"
+                    + "\"user\",\"content\":\"loop\"}],\"max_tokens\":1500,\"stream\":true}");
+            Iterator<String> lines = running.body().iterator();
+            List<String> frames = new ArrayList<>();
+            while (frames.size() < 3 && lines.hasNext()) { // the loop is under way
+                String line = lines.next();
+                if (line.startsWith("data: ")) {
+                    frames.add(line.substring(6));
+                }
+            }
+
+            CompletableFuture<Integer> other = CompletableFuture.supplyAsync(() -> calls(http, "hermes"));
+            lines.forEachRemaining(line -> {
+                if (line.startsWith("data: ")) {
+                    frames.add(line.substring(6));
+                }
+            });
+
+            assertThat(frames).noneMatch(f -> f.contains("\"error\""));
+            assertThat(frames.get(frames.size() - 1)).isEqualTo("[DONE]");
+            assertThat(frames.get(frames.size() - 2)).contains("\"finish_reason\":\"length\"");
+            assertThat(other.get(60, TimeUnit.SECONDS)).isEqualTo(2); // it waited, then loaded
+            assertThat(status(http, "tiny-r1")).isEqualTo("unloaded");
+        }
+    }
+
+    @Test
+    void idleModelsAreUnloadedAfterTheKeepAliveAndLoadAgainWhenAsked() throws Exception {
+        try (GgufServer server = start(new ServerConfig.ModelLoading(0, Duration.ofSeconds(2)))) {
+            Http http = new Http("http://127.0.0.1:" + server.port());
+            List<Long> pids = server.engines().stream().map(e -> e.workerPid().orElseThrow()).toList();
+            assertThat(pids).hasSize(2);
+
+            Await.until("both models unloaded", Duration.ofSeconds(30),
+                    () -> status(http, "tiny-r1").equals("unloaded") && status(http, "hermes").equals("unloaded"));
+            pids.forEach(ModelLoadingTest::awaitEnd);
+            JsonNode answer = http.post(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").json();
+
+            assertThat(answer.at("/choices/0/message/content").asText()).isEqualTo(TinyModel.ANSWER);
+            assertThat(server.engines()).hasSize(1);
+            assertThat(server.engine().workerPid().orElseThrow()).isNotIn(pids);
+        }
+    }
+}
