@@ -51,6 +51,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + "one. 0 = no limit: every --model loads at start (default: ${DEFAULT-VALUE}).")
     int maxLoadedModels;
 
+    @Option(names = "--serve-models-dir", defaultValue = "${env:GGUF_SERVER_SERVE_MODELS_DIR:-false}",
+            description = "Also serve every GGUF in --models-dir by its file name without .gguf, loaded on its "
+                    + "first request (files pulled later too).")
+    boolean serveModelsDir;
+
     @Option(names = "--keep-alive", paramLabel = "SECONDS", defaultValue = "${env:GGUF_SERVER_KEEP_ALIVE:--1}",
             description = "Unload a model idle this long (it loads again on its next request); -1 = never "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -340,7 +345,8 @@ public final class ServeCommand implements Callable<Integer> {
                 Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,
                 specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of(),
                 new ServerConfig.ModelLoading(maxLoadedModels,
-                        keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds)));
+                        keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds),
+                        serveModelsDir ? models.modelsDir : null));
     }
 
     /** The keys from --api-key and --api-key-file together. */

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
 /**
  * The models this server serves, by id, each through its life (loading: the HTTP server is already up and
@@ -109,6 +110,8 @@ public final class ModelHost {
     private int inFlight;
     /** Most models loaded at once; 0: no limit. */
     private int maxLoaded;
+    /** Finds a model that is not announced yet by the name a request gives (e.g. a file pulled since), or null. */
+    private volatile Function<String, Optional<Entry>> discovery;
 
     /** Announces a model that is about to be loaded by its caller ({@link #ready}); ids are unique. */
     public synchronized Entry expect(ModelInfo info) {
@@ -124,6 +127,14 @@ public final class ModelHost {
         entries.add(entry);
         byId.put(info.id(), entry);
         return entry;
+    }
+
+    /**
+     * Lets requests name models that were not announced: {@code discover} looks for one by that name and announces
+     * it ({@link #expect(ModelInfo, Loader)}), or finds none. Unknown names then never fall back to the default.
+     */
+    public void discoverWith(Function<String, Optional<Entry>> discover) {
+        this.discovery = discover;
     }
 
     /** At most {@code max} models loaded at once (0: no limit). */
@@ -340,6 +351,13 @@ public final class ModelHost {
         Entry named = byId.get(requested);
         if (named != null) {
             return Optional.of(named);
+        }
+        Function<String, Optional<Entry>> discover = discovery;
+        if (discover != null) {
+            synchronized (this) { // one discovery per name, however many ask at once
+                named = byId.get(requested);
+                return named != null ? Optional.of(named) : discover.apply(requested);
+            }
         }
         return entries.size() == 1 ? Optional.of(first) : Optional.empty();
     }

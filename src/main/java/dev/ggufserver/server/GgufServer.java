@@ -21,10 +21,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Executors;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,29 +67,17 @@ public final class GgufServer implements AutoCloseable {
         ServerMetrics metrics = new ServerMetrics();
         List<ModelHost.Entry> entries = new ArrayList<>(named.size());
         for (int i = 0; i < named.size(); i++) {
-            ServerConfig.NamedModel model = named.get(i);
-            GgufFile gguf = ggufs.get(i);
-            ModelInfo info = infoOf(config, model, gguf);
-            ModelHost.Loader loader = new ModelHost.Loader() {
-                @Override
-                public ServedModel load() throws EngineException {
-                    return serve(config, model.file(), gguf, info, metrics);
-                }
-
-                @Override
-                public void unload(ServedModel served) {
-                    log.info("Unloading model '{}'", info.id());
-                    served.close();
-                }
-            };
             try {
-                entries.add(host.expect(info, loader));
+                entries.add(announce(config, named.get(i), ggufs.get(i), host, metrics));
             } catch (IllegalArgumentException e) {
                 throw new StartupException(StartupException.USAGE, e.getMessage() + "; give each --model its own "
                         + "name (NAME=REF)");
             }
         }
-        entries.forEach(metrics::watch);
+        Path directory = config.loading().servedDirectory();
+        if (directory != null) {
+            serveDirectory(config, directory, host, metrics);
+        }
         host.limitLoaded(config.loading().maxLoaded());
         warnIfOpenWithoutKey(config);
         Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.http()), host,
@@ -122,6 +110,65 @@ public final class GgufServer implements AutoCloseable {
         }
         host.startedUp();
         return new GgufServer(app, host, idleUnloader(config, host));
+    }
+
+    /** Announces a model the host loads on demand (or at start), with its gauges. */
+    private static ModelHost.Entry announce(ServerConfig config, ServerConfig.NamedModel model, GgufFile gguf,
+                                            ModelHost host, ServerMetrics metrics) {
+        ModelInfo info = infoOf(config, model, gguf);
+        ModelHost.Entry entry = host.expect(info, new ModelHost.Loader() {
+            @Override
+            public ServedModel load() throws EngineException {
+                return serve(config, model.file(), gguf, info, metrics);
+            }
+
+            @Override
+            public void unload(ServedModel served) {
+                log.info("Unloading model '{}'", info.id());
+                served.close();
+            }
+        });
+        metrics.watch(entry);
+        return entry;
+    }
+
+    /** A name a request may give for a file in the served directory: no path, nothing hidden. */
+    private static final java.util.regex.Pattern FILE_NAME = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9][A-Za-z0-9._-]{0,200}");
+
+    /**
+     * Serves every valid GGUF in {@code directory} by its file name without {@code .gguf} (those present now, and
+     * any a request names later), loaded on demand; a name already served keeps its model.
+     */
+    private static void serveDirectory(ServerConfig config, Path directory, ModelHost host, ServerMetrics metrics) {
+        try {
+            for (ModelStore.Entry file : new ModelStore(directory).list()) {
+                String name = file.name().substring(0, file.name().length() - ".gguf".length());
+                boolean served = host.entries().stream().anyMatch(e -> e.id().equals(name));
+                if (file.valid() && !served && FILE_NAME.matcher(name).matches()) {
+                    announce(config, new ServerConfig.NamedModel(name, file.path()), file.gguf(), host, metrics);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("Cannot list the models in {}: {}", directory, e.getMessage());
+        }
+        host.discoverWith(name -> {
+            if (!FILE_NAME.matcher(name).matches() || name.contains("..")) {
+                return Optional.empty();
+            }
+            Path file = directory.resolve(name + ".gguf");
+            if (!Files.isRegularFile(file)) {
+                return Optional.empty();
+            }
+            try {
+                GgufFile gguf = ModelValidator.validate(GgufReader.read(file));
+                log.info("Serving '{}' from {}", name, file);
+                return Optional.of(announce(config, new ServerConfig.NamedModel(name, file), gguf, host, metrics));
+            } catch (IOException | GgufFormatException | IllegalArgumentException e) {
+                log.warn("Not serving {}: {}", file, e.getMessage());
+                return Optional.empty();
+            }
+        });
     }
 
     private static ScheduledExecutorService idleUnloader(ServerConfig config, ModelHost host) {

@@ -36,13 +36,19 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
     }
 
     /**
-     * @param maxLoaded most models loaded at once, 0 for no limit (then every model loads at start; with a limit
-     *                  only the default does, the others on their first request)
-     * @param keepAlive an idle model is unloaded after this long (it loads again on demand); null: never
+     * @param maxLoaded      most models loaded at once, 0 for no limit (then every --model loads at start; with a
+     *                       limit only the default does, the others on their first request)
+     * @param keepAlive      an idle model is unloaded after this long (it loads again on demand); null: never
+     * @param servedDirectory every GGUF in it is served by its file name, loaded on demand (files added later
+     *                       too, found when a request names them); null: none
      */
-    public record ModelLoading(int maxLoaded, Duration keepAlive) {
+    public record ModelLoading(int maxLoaded, Duration keepAlive, Path servedDirectory) {
         /** Every model loaded at start, for good. */
-        public static final ModelLoading ALL = new ModelLoading(0, null);
+        public static final ModelLoading ALL = new ModelLoading(0, null, null);
+
+        public ModelLoading(int maxLoaded, Duration keepAlive) {
+            this(maxLoaded, keepAlive, null);
+        }
 
         public ModelLoading {
             if (maxLoaded < 0 || (keepAlive != null && (keepAlive.isNegative() || keepAlive.isZero()))) {

@@ -48,4 +48,17 @@ class ServeCommandModelsTest {
         assertThat(parse("--model", "x=" + r1, "--alias", "renamed", "--models-dir", dir.toString()).config.models())
                 .extracting(ServerConfig.NamedModel::alias).isEqualTo(List.of("renamed"));
     }
+
+    @Test
+    void loadingOptionsReachTheConfiguration() throws Exception {
+        Path r1 = TinyModel.write(dir, "tiny-r1.gguf", TinyModel.officialTemplate());
+
+        ServerConfig.ModelLoading loading = parse("--model", r1.toString(), "--models-dir", dir.toString(),
+                "--max-loaded-models", "2", "--keep-alive", "300", "--serve-models-dir").config.loading();
+        ServerConfig.ModelLoading defaults = parse("--model", r1.toString(), "--models-dir", dir.toString())
+                .config.loading();
+
+        assertThat(loading).isEqualTo(new ServerConfig.ModelLoading(2, java.time.Duration.ofSeconds(300), dir));
+        assertThat(defaults).isEqualTo(ServerConfig.ModelLoading.ALL);
+    }
 }
