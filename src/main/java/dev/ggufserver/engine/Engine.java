@@ -26,6 +26,17 @@ public interface Engine extends AutoCloseable {
      */
     GenerationResult generate(GenerationRequest request, GenerationListener listener) throws EngineException;
 
+    /**
+     * The vectors of the inputs, in their order; only an embedding model's engine ({@link ModelInfo#embeddings()})
+     * computes them. Every input is checked against the context before any is embedded.
+     *
+     * @throws InputTooLongException when an input does not fit (nothing was embedded)
+     * @throws EngineException       when the engine cannot embed, or fails
+     */
+    default java.util.List<Embedding> embed(java.util.List<EmbeddingInput> inputs) throws EngineException {
+        throw new EngineException("this model does not compute embeddings");
+    }
+
     @Override
     void close();
 }

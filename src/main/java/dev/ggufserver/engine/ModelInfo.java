@@ -14,15 +14,29 @@ package dev.ggufserver.engine;
  * @param hasChatTemplate     whether the file carries its own chat template
  * @param sha256              the file's SHA-256 when known (verified at download), else null
  * @param vocabularySize      tokens in the vocabulary (token ids are below it), 0 when unknown
+ * @param embeddingDimensions for an embedding model, the length of its vectors; 0 for a model that generates
  */
 public record ModelInfo(String id, int contextPerRequest, int parallel, String architecture, long parameters,
                         String quantization, long fileSizeBytes, long trainedContext, boolean hasChatTemplate,
-                        String sha256, int vocabularySize) {
+                        String sha256, int vocabularySize, int embeddingDimensions) {
+    /** A model that generates. */
+    public ModelInfo(String id, int contextPerRequest, int parallel, String architecture, long parameters,
+                     String quantization, long fileSizeBytes, long trainedContext, boolean hasChatTemplate,
+                     String sha256, int vocabularySize) {
+        this(id, contextPerRequest, parallel, architecture, parameters, quantization, fileSizeBytes, trainedContext,
+                hasChatTemplate, sha256, vocabularySize, 0);
+    }
+
     /** Without a known vocabulary size. */
     public ModelInfo(String id, int contextPerRequest, int parallel, String architecture, long parameters,
                      String quantization, long fileSizeBytes, long trainedContext, boolean hasChatTemplate,
                      String sha256) {
         this(id, contextPerRequest, parallel, architecture, parameters, quantization, fileSizeBytes, trainedContext,
                 hasChatTemplate, sha256, 0);
+    }
+
+    /** Whether this is an embedding model: it serves /v1/embeddings and nothing that generates. */
+    public boolean embeddings() {
+        return embeddingDimensions > 0;
     }
 }

@@ -87,6 +87,27 @@ public record GgufFile(Path path, long fileSize, int version, Map<String, Object
                 .orElse(string("tokenizer.ggml.model").orElse("").equals("llama"));
     }
 
+    /** Encoder architectures of llama.cpp b4916: they only embed. */
+    private static final java.util.Set<String> ENCODERS = java.util.Set.of("bert", "nomic-bert", "jina-bert-v2");
+
+    /**
+     * Whether this is an embedding model: an encoder architecture, or any model that declares how its token
+     * vectors pool into one ({@code <arch>.pooling_type} other than none), as converted decoder embedders do.
+     */
+    public boolean embeds() {
+        return ENCODERS.contains(architecture()) || declaredPooling() > 0;
+    }
+
+    /** llama.cpp's pooling type the file declares (1 mean, 2 CLS, 3 last, 4 rank), 0 when none. */
+    public long declaredPooling() {
+        return archInteger("pooling_type").orElse(0L);
+    }
+
+    /** The width of the model's token vectors (for an embedding model, of its embeddings), 0 when missing. */
+    public int embeddingLength() {
+        return archInteger("embedding_length").filter(n -> n > 0 && n <= Integer.MAX_VALUE).orElse(0L).intValue();
+    }
+
     public Optional<String> chatTemplate() {
         return string("tokenizer.chat_template");
     }

@@ -39,4 +39,22 @@ public final class InProcessEngines {
             }
         });
     }
+
+    /**
+     * An embedding model in embedding mode: two slots of {@code contextTokens}, pooled by {@code pooling} (null for
+     * the model's own), shared by every test that asks.
+     */
+    public static synchronized LlamaEngine embedding(Path model, int contextTokens, String pooling) {
+        return ENGINES.computeIfAbsent(model + ":" + contextTokens + ":embed:" + pooling, k -> {
+            try {
+                return LlamaEngine.load(new LlamaEngine.Settings(model, contextTokens, 2, 2, false, true, pooling),
+                        new ModelInfo("tiny-bert", contextTokens, 2, "bert", 0, "F32", 0, 0, false, null),
+                        Vocabulary.fromGguf(GgufReader.read(model)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (EngineException | GgufFormatException e) {
+                throw new IllegalStateException("cannot load " + model, e);
+            }
+        });
+    }
 }

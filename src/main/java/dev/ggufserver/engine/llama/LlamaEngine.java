@@ -6,6 +6,9 @@ import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
 import dev.ggufserver.engine.Constraint;
+import dev.ggufserver.engine.Embedding;
+import dev.ggufserver.engine.EmbeddingInput;
+import dev.ggufserver.engine.InputTooLongException;
 import dev.ggufserver.engine.Engine;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.FinishReason;
@@ -42,8 +45,19 @@ import org.slf4j.LoggerFactory;
 public final class LlamaEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(LlamaEngine.class);
 
-    /** How to start the native engine. */
-    public record Settings(Path modelFile, int contextPerRequest, int parallel, int threads, boolean nativeLogs) {
+    /**
+     * How to start the native engine.
+     *
+     * @param embeddings load an embedding model in llama.cpp's embedding mode (it then only embeds)
+     * @param pooling    for an embedding model that declares no pooling, how to pool its token vectors
+     *                   ({@code mean}, {@code cls}, {@code last}); null for the model's own
+     */
+    public record Settings(Path modelFile, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
+                           boolean embeddings, String pooling) {
+        /** A model that generates. */
+        public Settings(Path modelFile, int contextPerRequest, int parallel, int threads, boolean nativeLogs) {
+            this(modelFile, contextPerRequest, parallel, threads, nativeLogs, false, null);
+        }
     }
 
     private final LlamaModel model;
@@ -51,13 +65,17 @@ public final class LlamaEngine implements Engine {
     private final Vocabulary vocabulary;
     private final TokenCounter tokenCounter;
     private final PromptTokenizer promptTokenizer;
+    private final EmbeddingTexts embeddingTexts;
+    private final boolean embeddings;
 
-    private LlamaEngine(LlamaModel model, ModelInfo info, Vocabulary vocabulary) {
+    private LlamaEngine(LlamaModel model, ModelInfo info, Vocabulary vocabulary, boolean embeddings) {
         this.model = model;
         this.info = info;
         this.vocabulary = vocabulary;
         this.tokenCounter = new TokenCounter(vocabulary);
         this.promptTokenizer = new PromptTokenizer(vocabulary, model::encode);
+        this.embeddingTexts = new EmbeddingTexts(vocabulary, promptTokenizer);
+        this.embeddings = embeddings;
     }
 
     /**
@@ -79,6 +97,16 @@ public final class LlamaEngine implements Engine {
                 .skipWarmup()
                 // we never let a request outgrow its context, and shifting would silently drop prompt tokens
                 .disableContextShift();
+        if (settings.embeddings()) {
+            // an encoder reads a whole input in one micro-batch (llama.cpp refuses longer ones): one input = one
+            // slot's context
+            parameters.enableEmbedding()
+                    .setBatchSize(settings.contextPerRequest())
+                    .setUbatchSize(settings.contextPerRequest());
+            if (settings.pooling() != null) {
+                RawParameters.putArgument(parameters, "--pooling", settings.pooling());
+            }
+        }
         if (!settings.nativeLogs()) {
             parameters.disableLog();
         }
@@ -93,7 +121,7 @@ public final class LlamaEngine implements Engine {
         }
         log.info("Model loaded in {} ms: {} slots of {} tokens, {} threads", (System.nanoTime() - start) / 1_000_000,
                 settings.parallel(), settings.contextPerRequest(), settings.threads());
-        return new LlamaEngine(model, info, vocabulary);
+        return new LlamaEngine(model, info, vocabulary, settings.embeddings());
     }
 
     /**
@@ -183,6 +211,39 @@ public final class LlamaEngine implements Engine {
     }
 
     /**
+     * Embeds each input in turn, after checking that every one fits a slot's context. Runs on the caller's thread
+     * (callers on several threads are embedded in parallel slots); llama.cpp tokenizes the text on it, so it needs
+     * the deep stack the tokenizing thread has (WorkerMain).
+     */
+    @Override
+    public List<Embedding> embed(List<EmbeddingInput> inputs) throws EngineException {
+        if (!embeddings) {
+            throw new EngineException("this model was not loaded as an embedding model");
+        }
+        List<String> texts = new ArrayList<>(inputs.size());
+        int[] tokens = new int[inputs.size()];
+        for (int i = 0; i < inputs.size(); i++) {
+            String text = embeddingTexts.textOf(i, inputs.get(i));
+            tokens[i] = embeddingTexts.tokensOf(text);
+            if (tokens[i] > info.contextPerRequest()) {
+                throw new InputTooLongException(i, tokens[i], info.contextPerRequest());
+            }
+            texts.add(text);
+        }
+        List<Embedding> result = new ArrayList<>(inputs.size());
+        for (int i = 0; i < texts.size(); i++) {
+            float[] vector;
+            try {
+                vector = model.embed(texts.get(i));
+            } catch (RuntimeException e) {
+                throw new EngineException("the engine could not embed input " + i + ": " + e.getMessage(), e);
+            }
+            result.add(new Embedding(vector, tokens[i]));
+        }
+        return result;
+    }
+
+    /**
      * Counts the prompt, checks it fits, and queues it in llama.cpp, which begins processing it at once; the
      * caller then {@link Generation#stream streams} it, on this thread or another. A started generation must be
      * streamed: until it is drained or cancelled it holds a slot.
@@ -190,6 +251,9 @@ public final class LlamaEngine implements Engine {
      * @throws ContextLengthExceededException when the prompt does not fit (nothing was queued)
      */
     public Generation start(GenerationRequest request) throws EngineException {
+        if (embeddings) {
+            throw new EngineException("an embedding model does not generate text");
+        }
         int[] promptIds = promptTokenizer.tokenize(request.prompt(), request.contentSpans(), request.tokenSpans());
         int promptTokens = promptIds.length + (vocabulary.addsBos() ? 1 : 0);
         int maxTokens = request.budget(promptTokens, info.contextPerRequest());

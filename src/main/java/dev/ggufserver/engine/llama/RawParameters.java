@@ -3,6 +3,7 @@ package dev.ggufserver.engine.llama;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.ModelParameters;
 import dev.ggufserver.engine.EngineException;
 import java.lang.reflect.Field;
 import java.util.Map;
@@ -23,20 +24,25 @@ import java.util.Map;
 final class RawParameters {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Field PARAMETERS;
+    private static final Field ARGUMENTS;
     private static final String PROBLEM;
 
     static {
         Field field = null;
+        Field arguments = null;
         String problem = null;
         try {
             field = InferenceParameters.class.getSuperclass().getDeclaredField("parameters");
             field.setAccessible(true);
             map(field, new InferenceParameters("")).size();
+            arguments = ModelParameters.class.getSuperclass().getDeclaredField("parameters");
+            arguments.setAccessible(true);
+            map(arguments, new ModelParameters()).size();
         } catch (RuntimeException | ReflectiveOperationException e) {
-            problem = "de.kherud:llama changed: InferenceParameters has no parameter map to put raw request values "
-                    + "into (" + e + ")";
+            problem = "de.kherud:llama changed: its parameters have no map to put raw values into (" + e + ")";
         }
         PARAMETERS = field;
+        ARGUMENTS = arguments;
         PROBLEM = problem;
     }
 
@@ -72,9 +78,25 @@ final class RawParameters {
         }
     }
 
+    /**
+     * Sets a command-line option of llama.cpp's server as the binding passes it, for options whose setter writes
+     * what llama.cpp does not accept (4.2.0's {@code setPoolingType} writes a number; llama.cpp takes a name).
+     * Only constant, server-chosen values come here.
+     */
+    static void putArgument(ModelParameters parameters, String option, String value) {
+        if (PROBLEM != null) {
+            throw new IllegalStateException(PROBLEM);
+        }
+        try {
+            map(ARGUMENTS, parameters).put(option, value);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException("cannot set the engine option " + option, e);
+        }
+    }
+
     /** The binding's JSON parameters as it will send them: key → JSON value. */
     @SuppressWarnings("unchecked")
-    private static Map<String, String> map(Field field, InferenceParameters parameters)
+    private static Map<String, String> map(Field field, Object parameters)
             throws IllegalAccessException {
         return (Map<String, String>) field.get(parameters);
     }

@@ -18,9 +18,12 @@ import java.util.Map;
  *                      and user-defined types): text → id
  * @param bytePairs     a byte-level BPE vocabulary ("gpt2" in GGUF), whose text between special tokens is
  *                      tokenized piece by piece, independently
+ * @param wordPiece     a WordPiece vocabulary ("bert" in GGUF): llama.cpp puts CLS before and SEP after every
+ *                      text it tokenizes with special tokens, whatever the add_bos/add_eos flags say
+ * @param addsEos       whether the engine puts EOS after a text tokenized with special tokens (embeddings)
  */
 public record Vocabulary(List<byte[]> pieces, boolean addsBos, Map<String, Integer> specialTokens,
-                         boolean bytePairs) {
+                         boolean bytePairs, boolean wordPiece, boolean addsEos) {
     private static final int NORMAL = 1;
     private static final int UNKNOWN = 2;
     private static final int CONTROL = 3;
@@ -29,6 +32,16 @@ public record Vocabulary(List<byte[]> pieces, boolean addsBos, Map<String, Integ
 
     public Vocabulary {
         specialTokens = Map.copyOf(specialTokens);
+    }
+
+    /** A vocabulary that is not WordPiece and adds no EOS: what every generating model here has. */
+    public Vocabulary(List<byte[]> pieces, boolean addsBos, Map<String, Integer> specialTokens, boolean bytePairs) {
+        this(pieces, addsBos, specialTokens, bytePairs, false, false);
+    }
+
+    /** Tokens llama.cpp adds around a text it tokenizes with special tokens, as it does an embedding's input. */
+    public int tokensAddedAround() {
+        return wordPiece ? 2 : (addsBos ? 1 : 0) + (addsEos ? 1 : 0);
     }
 
     public static Vocabulary fromGguf(GgufFile gguf) {
@@ -45,7 +58,8 @@ public record Vocabulary(List<byte[]> pieces, boolean addsBos, Map<String, Integ
                 specials.putIfAbsent(tokens.get(i), i);
             }
         }
-        return new Vocabulary(pieces, gguf.addsBosToken(), specials, byteLevel);
+        return new Vocabulary(pieces, gguf.addsBosToken(), specials, byteLevel, model.equals("bert"),
+                gguf.bool("tokenizer.ggml.add_eos_token").orElse(model.equals("t5")));
     }
 
     private static byte[] piece(String token, int type, boolean byteLevel) {

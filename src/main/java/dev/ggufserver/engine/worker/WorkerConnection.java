@@ -55,7 +55,7 @@ final class WorkerConnection {
     static final String PAUSE_AFTER_READY_PROPERTY = "gguf-server.engine.pause-after-ready-millis";
 
     /** What the worker says about one request. */
-    sealed interface Event permits Started, Piece, Done, TooLong, Failed, Died {
+    sealed interface Event permits Started, Piece, Done, TooLong, Embedded, InputTooLong, Failed, Died {
     }
 
     record Started(int promptTokens) implements Event {
@@ -71,6 +71,12 @@ final class WorkerConnection {
     }
 
     record TooLong(int promptTokens, int contextTokens) implements Event {
+    }
+
+    record Embedded(java.util.List<dev.ggufserver.engine.Embedding> embeddings) implements Event {
+    }
+
+    record InputTooLong(int index, int tokens, int limit) implements Event {
     }
 
     record Died(String reason) implements Event {
@@ -236,6 +242,8 @@ final class WorkerConnection {
         command.add(String.valueOf(settings.parallel()));
         command.add(String.valueOf(settings.threads()));
         command.add(String.valueOf(settings.nativeLogs()));
+        command.add(String.valueOf(settings.embeddings()));
+        command.add(settings.pooling() == null ? "" : settings.pooling());
         return command;
     }
 
@@ -306,6 +314,10 @@ final class WorkerConnection {
                             body.readInt()));
                     case FAILED -> deliver(body.readLong(), new Failed(WorkerProtocol.readString(body)));
                     case TOO_LONG -> deliver(body.readLong(), new TooLong(body.readInt(), body.readInt()));
+                    case WorkerProtocol.EMBEDDED -> deliver(body.readLong(),
+                            new Embedded(WorkerProtocol.readEmbeddings(body)));
+                    case WorkerProtocol.INPUT_TOO_LONG -> deliver(body.readLong(),
+                            new InputTooLong(body.readInt(), body.readInt(), body.readInt()));
                     case PONG -> body.readLong();
                     default -> throw new IOException("unknown frame type " + f.type());
                 }

@@ -1,11 +1,15 @@
 package dev.ggufserver.engine.worker;
 
 import static dev.ggufserver.engine.worker.WorkerProtocol.CANCEL;
+import static dev.ggufserver.engine.worker.WorkerProtocol.EMBED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.SHUTDOWN;
 import static dev.ggufserver.engine.worker.WorkerProtocol.TEST_HOOK;
 
 import dev.ggufserver.engine.ContextLengthExceededException;
+import dev.ggufserver.engine.Embedding;
+import dev.ggufserver.engine.EmbeddingInput;
+import dev.ggufserver.engine.InputTooLongException;
 import dev.ggufserver.engine.Engine;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.EngineStatus;
@@ -18,6 +22,7 @@ import dev.ggufserver.engine.ModelInfo;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
@@ -57,9 +62,18 @@ public final class WorkerEngine implements Engine {
      * @param restartDelay   first delay before restarting a dead worker; doubles while it keeps dying…
      * @param maxRestartDelay …up to this
      * @param testHooks      lets tests crash, abort or stall the worker on purpose
+     * @param embeddings     load an embedding model in embedding mode
+     * @param pooling        for an embedding model that declares no pooling, how to pool; null for its own
      */
     public record Settings(Path model, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
-                           Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks) {
+                           Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks,
+                           boolean embeddings, String pooling) {
+        /** For a model that generates. */
+        public Settings(Path model, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
+                        Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks) {
+            this(model, contextPerRequest, parallel, threads, nativeLogs, watchdog, restartDelay, maxRestartDelay,
+                    testHooks, false, null);
+        }
     }
 
     private final Settings settings;
@@ -214,6 +228,40 @@ public final class WorkerEngine implements Engine {
         } catch (RuntimeException e) { // the listener failed: the worker must not go on for nobody
             cancelAndAwaitDone(c, id, events);
             throw e;
+        } finally {
+            c.unregister(id);
+        }
+    }
+
+    @Override
+    public List<Embedding> embed(List<EmbeddingInput> inputs) throws EngineException {
+        WorkerConnection c = ready();
+        long id = ids.incrementAndGet();
+        BlockingQueue<WorkerConnection.Event> events = c.register(id);
+        try {
+            try {
+                c.send(EMBED, b -> {
+                    b.writeLong(id);
+                    WorkerProtocol.writeInputs(b, inputs);
+                });
+            } catch (IOException e) { // nothing started: the client may retry
+                throw new EngineUnavailableException("The engine is not available right now: " + e.getMessage());
+            }
+            WorkerConnection.Event event = events.poll(settings.watchdog().toMillis(), TimeUnit.MILLISECONDS);
+            if (event == null) {
+                throw watchdog(c, id, events);
+            }
+            if (event instanceof WorkerConnection.Embedded embedded) {
+                return embedded.embeddings();
+            }
+            if (event instanceof WorkerConnection.InputTooLong tooLong) {
+                throw new InputTooLongException(tooLong.index(), tooLong.tokens(), tooLong.limit());
+            }
+            throw failure(event, "embedding");
+        } catch (InterruptedException e) {
+            cancelAndAwaitDone(c, id, events); // the worker finishes the batch; its slot is free only then
+            Thread.currentThread().interrupt();
+            throw new EngineException("interrupted while embedding");
         } finally {
             c.unregister(id);
         }

@@ -2,6 +2,9 @@ package dev.ggufserver.engine.worker;
 
 import static dev.ggufserver.engine.worker.WorkerProtocol.CANCEL;
 import static dev.ggufserver.engine.worker.WorkerProtocol.DONE;
+import static dev.ggufserver.engine.worker.WorkerProtocol.EMBED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.EMBEDDED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.INPUT_TOO_LONG;
 import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.HELLO;
@@ -16,6 +19,9 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.TEST_HOOK;
 import static dev.ggufserver.engine.worker.WorkerProtocol.TOO_LONG;
 
 import dev.ggufserver.engine.ContextLengthExceededException;
+import dev.ggufserver.engine.Embedding;
+import dev.ggufserver.engine.EmbeddingInput;
+import dev.ggufserver.engine.InputTooLongException;
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
@@ -30,6 +36,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -41,7 +48,8 @@ import java.util.concurrent.Executors;
  * requests over a Unix domain socket ({@link WorkerProtocol}). It exits by itself when the server goes away (its
  * stdin or the socket closes), so a killed server leaves no orphan.
  *
- * <p>Arguments: socket path, model path, context per request, parallel, threads, native logs (true/false).
+ * <p>Arguments: socket path, model path, context per request, parallel, threads, native logs (true/false),
+ * embeddings (true/false), pooling for an embedding model that declares none ("" for the model's own).
  */
 public final class WorkerMain {
     /** Set by the server only in tests: enables TEST_HOOK (crash, abort, stall). */
@@ -69,12 +77,13 @@ public final class WorkerMain {
     private final boolean testHooks = Boolean.getBoolean(TEST_HOOKS_PROPERTY);
     private volatile CountDownLatch stallNextGeneration;
 
-    private WorkerMain(LlamaEngine engine, WorkerProtocol.FrameWriter out, int parallel) {
+    private WorkerMain(LlamaEngine engine, WorkerProtocol.FrameWriter out, int parallel, boolean embeddings) {
         this.engine = engine;
         this.out = out;
-        // as many generating threads as slots: the native engine never gets more requests than it can run
+        // as many generating threads as slots: the native engine never gets more requests than it can run. An
+        // embedding model's threads tokenize inside llama.cpp (the binding embeds text), so they get the deep stack
         this.generators = Executors.newFixedThreadPool(parallel, r -> {
-            Thread t = new Thread(r, "generate");
+            Thread t = embeddings ? new Thread(null, r, "embed", TOKENIZER_STACK_BYTES) : new Thread(r, "generate");
             t.setDaemon(true);
             return t;
         });
@@ -143,6 +152,8 @@ public final class WorkerMain {
         int parallel = Integer.parseInt(args[3]);
         int threads = Integer.parseInt(args[4]);
         boolean nativeLogs = Boolean.parseBoolean(args[5]);
+        boolean embeddings = Boolean.parseBoolean(args[6]);
+        String pooling = args[7].isEmpty() ? null : args[7];
 
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         channel.connect(UnixDomainSocketAddress.of(socket));
@@ -153,8 +164,8 @@ public final class WorkerMain {
         LlamaEngine engine;
         try {
             ModelInfo info = new ModelInfo("worker", context, parallel, "", 0, "", 0, 0, false, null);
-            engine = LlamaEngine.load(new LlamaEngine.Settings(model, context, parallel, threads, nativeLogs), info,
-                    Vocabulary.fromGguf(GgufReader.read(model)));
+            engine = LlamaEngine.load(new LlamaEngine.Settings(model, context, parallel, threads, nativeLogs,
+                    embeddings, pooling), info, Vocabulary.fromGguf(GgufReader.read(model)));
         } catch (Exception e) {
             out.send(LOAD_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
             exit(1);
@@ -168,7 +179,7 @@ public final class WorkerMain {
             body.writeInt(parallel);
         });
         exitAfterReadyForTest();
-        new WorkerMain(engine, out, parallel).serve(in);
+        new WorkerMain(engine, out, parallel, embeddings).serve(in);
     }
 
     private void serve(DataInputStream in) throws IOException {
@@ -180,6 +191,12 @@ public final class WorkerMain {
                     GenerationRequest request = WorkerProtocol.readRequest(body);
                     inFlight.add(id);
                     tokenizer.execute(() -> start(id, request));
+                }
+                case EMBED -> {
+                    long id = body.readLong();
+                    List<EmbeddingInput> inputs = WorkerProtocol.readInputs(body);
+                    inFlight.add(id);
+                    generators.execute(() -> embed(id, inputs));
                 }
                 case CANCEL -> {
                     long id = body.readLong();
@@ -254,6 +271,29 @@ public final class WorkerMain {
                 b.writeLong(id);
                 b.writeByte(WorkerProtocol.reasonCode(result.reason()));
                 b.writeInt(result.completionTokens());
+            });
+        } catch (EngineException | RuntimeException e) {
+            finished(id);
+            sendFailure(id, e.getMessage());
+        }
+    }
+
+    /** Embeds on a slot's thread and answers with every vector, or why not (an embedding is not cancelled). */
+    private void embed(long id, List<EmbeddingInput> inputs) {
+        try {
+            List<Embedding> embeddings = engine.embed(inputs);
+            finished(id);
+            send(EMBEDDED, b -> {
+                b.writeLong(id);
+                WorkerProtocol.writeEmbeddings(b, embeddings);
+            });
+        } catch (InputTooLongException e) {
+            finished(id);
+            send(INPUT_TOO_LONG, b -> {
+                b.writeLong(id);
+                b.writeInt(e.index());
+                b.writeInt(e.tokens());
+                b.writeInt(e.limit());
             });
         } catch (EngineException | RuntimeException e) {
             finished(id);

@@ -2,6 +2,8 @@ package dev.ggufserver.engine.worker;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggufserver.engine.Embedding;
+import dev.ggufserver.engine.EmbeddingInput;
 import dev.ggufserver.engine.FinishReason;
 import dev.ggufserver.engine.GenerationRequest;
 import java.io.ByteArrayInputStream;
@@ -24,12 +26,15 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * server → worker                         worker → server
  * GENERATE id request                      HELLO version                (on connect, before loading)
- * CANCEL id                                READY vocabulary addsBos context parallel | LOAD_FAILED message
+ * EMBED id inputs                          READY vocabulary addsBos context parallel | LOAD_FAILED message
+ * CANCEL id
  * PING id                                  STARTED id promptTokens      (the prompt fits; sent with what follows)
  * SHUTDOWN                                 PIECE id text tokens         (per piece, in order)
  * TEST_HOOK what  (test builds only)       DONE id reason tokens        (ends a GENERATE)
  *                                          TOO_LONG id promptTokens context (ends a GENERATE: nothing generated)
- *                                          FAILED id message            (ends a GENERATE)
+ *                                          FAILED id message            (ends a GENERATE or an EMBED)
+ *                                          EMBEDDED id count dimensions (floats tokens)×count  (ends an EMBED)
+ *                                          INPUT_TOO_LONG id index tokens limit  (ends an EMBED: nothing embedded)
  *                                          PONG id
  * </pre>
  *
@@ -38,12 +43,13 @@ import java.nio.charset.StandardCharsets;
  */
 final class WorkerProtocol {
     /** Bumped on any incompatible change; the server refuses a worker that says another version. */
-    static final int VERSION = 4;
+    static final int VERSION = 5;
     private static final ObjectMapper REQUESTS = new ObjectMapper();
     static final int MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
     static final byte GENERATE = 1;
     static final byte CANCEL = 2;
+    static final byte EMBED = 3;
     static final byte PING = 4;
     static final byte SHUTDOWN = 5;
     static final byte TEST_HOOK = 9;
@@ -57,6 +63,8 @@ final class WorkerProtocol {
     static final byte PONG = 71;
     static final byte STARTED = 72;
     static final byte TOO_LONG = 73;
+    static final byte EMBEDDED = 74;
+    static final byte INPUT_TOO_LONG = 75;
 
     private WorkerProtocol() {
     }
@@ -202,6 +210,64 @@ final class WorkerProtocol {
         } catch (JacksonException | IllegalArgumentException e) {
             throw new IOException("bad request: " + e.getMessage(), e);
         }
+    }
+
+    static void writeInputs(DataOutputStream out, java.util.List<EmbeddingInput> inputs) throws IOException {
+        byte[] json = REQUESTS.writeValueAsBytes(inputs);
+        out.writeInt(json.length);
+        out.write(json);
+    }
+
+    static java.util.List<EmbeddingInput> readInputs(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0 || n > MAX_FRAME_BYTES) {
+            throw new IOException("bad inputs length " + n);
+        }
+        byte[] json = new byte[n];
+        in.readFully(json);
+        try {
+            return REQUESTS.readValue(json, INPUTS);
+        } catch (JacksonException | IllegalArgumentException e) {
+            throw new IOException("bad embedding inputs: " + e.getMessage(), e);
+        }
+    }
+
+    private static final com.fasterxml.jackson.core.type.TypeReference<java.util.List<EmbeddingInput>> INPUTS =
+            new com.fasterxml.jackson.core.type.TypeReference<>() { };
+
+    /** Vectors travel as raw floats: a batch of 2,048 inputs of 1,024 dimensions is 8 MB, not 30 of JSON. */
+    static void writeEmbeddings(DataOutputStream out, java.util.List<Embedding> embeddings) throws IOException {
+        int dimensions = embeddings.isEmpty() ? 0 : embeddings.get(0).vector().length;
+        out.writeInt(embeddings.size());
+        out.writeInt(dimensions);
+        for (Embedding e : embeddings) {
+            if (e.vector().length != dimensions) {
+                throw new IOException("the model gave vectors of " + e.vector().length + " and " + dimensions
+                        + " dimensions");
+            }
+            ByteBuffer floats = ByteBuffer.allocate(dimensions * Float.BYTES);
+            floats.asFloatBuffer().put(e.vector());
+            out.write(floats.array());
+            out.writeInt(e.tokens());
+        }
+    }
+
+    static java.util.List<Embedding> readEmbeddings(DataInputStream in) throws IOException {
+        int count = in.readInt();
+        int dimensions = in.readInt();
+        if (count < 0 || dimensions < 0 || dimensions > MAX_FRAME_BYTES / Float.BYTES
+                || (long) count * (dimensions * Float.BYTES + Integer.BYTES) > MAX_FRAME_BYTES) {
+            throw new IOException("bad embeddings of " + count + " × " + dimensions);
+        }
+        java.util.List<Embedding> embeddings = new java.util.ArrayList<>(count);
+        byte[] bytes = new byte[dimensions * Float.BYTES];
+        for (int i = 0; i < count; i++) {
+            in.readFully(bytes);
+            float[] vector = new float[dimensions];
+            ByteBuffer.wrap(bytes).asFloatBuffer().get(vector);
+            embeddings.add(new Embedding(vector, in.readInt()));
+        }
+        return embeddings;
     }
 
     static byte reasonCode(FinishReason reason) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ggufserver.engine.ContentSpan;
+import dev.ggufserver.engine.Embedding;
+import dev.ggufserver.engine.EmbeddingInput;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.Sampling;
 import java.io.ByteArrayInputStream;
@@ -38,6 +40,35 @@ class WorkerProtocolTest {
         assertThat(roundTrip(full)).isEqualTo(full);
         assertThat(roundTrip(bare)).isEqualTo(bare);
         assertThat(roundTrip(continued)).isEqualTo(continued);
+    }
+
+    @Test
+    void embeddingInputsAndVectorsArriveAsSent() throws IOException {
+        List<EmbeddingInput> inputs = List.of(EmbeddingInput.ofText("héllo [SEP] 👋"),
+                EmbeddingInput.ofTokens(new int[]{2, 5, 6, 3}));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        WorkerProtocol.writeInputs(new DataOutputStream(bytes), inputs);
+        List<EmbeddingInput> read = WorkerProtocol.readInputs(
+                new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        assertThat(read.get(0).text()).isEqualTo("héllo [SEP] 👋");
+        assertThat(read.get(0).tokens()).isNull();
+        assertThat(read.get(1).tokens()).containsExactly(2, 5, 6, 3);
+
+        List<Embedding> vectors = List.of(new Embedding(new float[]{0.5f, -1e-30f, Float.MIN_VALUE}, 4),
+                new Embedding(new float[]{1, 2, 3}, 7));
+        bytes.reset();
+        WorkerProtocol.writeEmbeddings(new DataOutputStream(bytes), vectors);
+        List<Embedding> back = WorkerProtocol.readEmbeddings(
+                new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        assertThat(back).hasSize(2);
+        assertThat(back.get(0).vector()).containsExactly(0.5f, -1e-30f, Float.MIN_VALUE);
+        assertThat(back.get(0).tokens()).isEqualTo(4);
+        assertThat(back.get(1).vector()).containsExactly(1, 2, 3);
+        assertThat(back.get(1).tokens()).isEqualTo(7);
+
+        byte[] huge = {0x7f, 0, 0, 0, 0x7f, 0, 0, 0};
+        assertThatThrownBy(() -> WorkerProtocol.readEmbeddings(new DataInputStream(new ByteArrayInputStream(huge))))
+                .isInstanceOf(IOException.class);
     }
 
     @Test
