@@ -179,6 +179,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Most messages in one chat request (default: ${DEFAULT-VALUE}).")
     int maxMessages;
 
+    @Option(names = "--max-embedding-inputs", paramLabel = "N",
+            defaultValue = "${env:GGUF_SERVER_MAX_EMBEDDING_INPUTS:-2048}",
+            description = "Most inputs in one embeddings request; more is answered 400 (default: ${DEFAULT-VALUE}).")
+    int maxEmbeddingInputs;
+
     @Option(names = "--max-prompt-chars", paramLabel = "N",
             defaultValue = "${env:GGUF_SERVER_MAX_PROMPT_CHARS:-4194304}",
             description = "Most characters of prompt text in one request (default: ${DEFAULT-VALUE}).")
@@ -288,9 +293,9 @@ public final class ServeCommand implements Callable<Integer> {
             throw usage("--host must not be empty");
         }
         if (maxBodyBytes < 1024 || maxMessages < 1 || maxPromptChars < 1 || maxHeaderBytes < 1024
-                || idleTimeoutSeconds < 1 || maxConnections < 1) {
+                || idleTimeoutSeconds < 1 || maxConnections < 1 || maxEmbeddingInputs < 1) {
             throw usage("--max-body-bytes and --max-header-bytes must be at least 1024, and --max-messages, "
-                    + "--max-prompt-chars, --idle-timeout and --max-connections at least 1");
+                    + "--max-prompt-chars, --max-embedding-inputs, --idle-timeout and --max-connections at least 1");
         }
         if (!toolFormat.equals("auto") && ToolCallFormat.parse(toolFormat).isEmpty()) {
             throw usage("--tool-format must be auto, " + String.join(", ", Arrays.stream(ToolCallFormat.values())
@@ -339,7 +344,8 @@ public final class ServeCommand implements Callable<Integer> {
                         .filter(o -> !o.isEmpty()).toList())
                 .withLimits(maxBodyBytes, maxMessages, maxPromptChars, maxHeaderBytes,
                         Duration.ofSeconds(idleTimeoutSeconds), maxConnections)
-                .withLogPrompts(logPrompts);
+                .withLogPrompts(logPrompts)
+                .withMaxEmbeddingInputs(maxEmbeddingInputs);
         return new ServerConfig(model, host, port, ctxSize, parallel, threadCount, id, format, logNative,
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
                 Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,

@@ -1,12 +1,16 @@
 package dev.ggufserver.generation;
 
+import dev.ggufserver.engine.Embedding;
+import dev.ggufserver.engine.EmbeddingInput;
 import dev.ggufserver.engine.Engine;
+import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkingBudgets;
 import dev.ggufserver.engine.AdmissionQueue;
 import dev.ggufserver.template.ChatTemplate;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -40,6 +44,24 @@ public record ServedModel(Engine engine, ChatTemplate template, CompletionRunner
 
     public ModelInfo info() {
         return engine.info();
+    }
+
+    /**
+     * Embeds the inputs in one admission slot: an embedding model's requests queue for its slots as completions
+     * do for a chat model's.
+     *
+     * @return the vectors in input order, or null when the client left while the request was queued
+     * @throws AdmissionQueue.OverloadedException when the queue is full or the wait too long
+     */
+    public java.util.List<Embedding> embed(java.util.List<EmbeddingInput> inputs, BooleanSupplier stillWanted)
+            throws EngineException, InterruptedException {
+        AdmissionQueue.Slot slot = runner.queue().acquire(CompletionRunner.PROBE_MILLIS, stillWanted);
+        if (slot == null) {
+            return null;
+        }
+        try (slot) {
+            return engine.embed(inputs);
+        }
     }
 
     /** Unloads the model: its runner's timer stops and its engine (process) ends. */

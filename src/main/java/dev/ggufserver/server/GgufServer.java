@@ -193,18 +193,38 @@ public final class GgufServer implements AutoCloseable {
     }
 
     private static ModelInfo infoOf(ServerConfig config, ServerConfig.NamedModel model, GgufFile gguf) {
-        return new ModelInfo(model.alias(), config.contextPerRequest(), config.parallel(),
+        long trained = gguf.archInteger("context_length").orElse(0L);
+        int context = config.contextPerRequest();
+        if (gguf.embeds() && trained > 0 && trained < context) {
+            // an encoder has no positions past its trained length (its position table ends there)
+            context = (int) trained;
+        }
+        return new ModelInfo(model.alias(), context, config.parallel(),
                 gguf.architecture(), gguf.parameterCount(), gguf.quantization(), gguf.fileSize(),
-                gguf.archInteger("context_length").orElse(0L), gguf.chatTemplate().isPresent(),
-                ModelStore.knownSha256(model.file()).orElse(null), gguf.vocabularySize());
+                trained, gguf.chatTemplate().isPresent(),
+                ModelStore.knownSha256(model.file()).orElse(null), gguf.vocabularySize(),
+                gguf.embeds() ? gguf.embeddingLength() : 0);
     }
 
     /** Starts one model's engine process and serves it: its template, its runner and queue. */
     private static ServedModel serve(ServerConfig config, Path file, GgufFile gguf, ModelInfo info,
                                      ServerMetrics metrics) throws EngineException {
-        WorkerEngine engine = WorkerEngine.start(new WorkerEngine.Settings(file, config.contextPerRequest(),
+        // an encoder that declares no pooling is pooled by the mean of its token vectors, as sentence-transformers
+        // pools most of them (a file that declares one keeps it)
+        String pooling = info.embeddings() && gguf.declaredPooling() == 0 ? "mean" : null;
+        WorkerEngine engine = WorkerEngine.start(new WorkerEngine.Settings(file, info.contextPerRequest(),
                 config.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
-                config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks()), info);
+                config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks(), info.embeddings(),
+                pooling), info);
+        if (info.embeddings()) {
+            log.info("Model '{}' ready: {} embedding model, {} dimensions, {} tokens per input, {} in parallel",
+                    info.id(), info.architecture(), info.embeddingDimensions(), info.contextPerRequest(),
+                    info.parallel());
+            // no chat reaches an embedding model (ModelsHandler refuses it), so its template is never rendered
+            return ServedModel.of(engine, new ChatTemplate("", "", "", false), config.reasoningFormat(), config.thinkingBudgets(),
+                    Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(),
+                    metrics);
+        }
         String template = gguf.chatTemplate().orElseGet(() -> {
             log.warn("{} has no chat template; using ChatML", file);
             return CHATML;

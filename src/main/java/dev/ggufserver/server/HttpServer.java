@@ -3,6 +3,7 @@ package dev.ggufserver.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggufserver.api.openai.ApiException;
 import dev.ggufserver.api.openai.CompletionHandlers;
+import dev.ggufserver.api.openai.EmbeddingsHandler;
 import dev.ggufserver.api.openai.ModelsHandler;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.web.ChatPage;
@@ -42,6 +43,7 @@ public final class HttpServer {
     private static final String CHAT_PATH = "/v1/chat/completions";
     private static final String COMPLETIONS_PATH = "/v1/completions";
     private static final String CONTROL_PATH = CHAT_PATH + "/control";
+    private static final String EMBEDDINGS_PATH = "/v1/embeddings";
 
     /** Where the HTTP side listens, and how it is protected. */
     public record Settings(String host, int port, HttpOptions options) {
@@ -56,10 +58,12 @@ public final class HttpServer {
         CompletionHandlers completions = new CompletionHandlers(host, mapper, options.maxMessages(),
                 options.maxPromptChars(), options.logPrompts());
         ModelsHandler models = new ModelsHandler(host);
+        EmbeddingsHandler embeddings = new EmbeddingsHandler(host, mapper, options.maxEmbeddingInputs(),
+                options.maxPromptChars());
         ApiKeyAuth auth = new ApiKeyAuth(options.apiKeys());
         CorsPolicy cors = new CorsPolicy(options.corsOrigins());
         RequestChecks checks = new RequestChecks(settings.host(), options.maxBodyBytes(),
-                Set.of(CHAT_PATH, COMPLETIONS_PATH, CONTROL_PATH));
+                Set.of(CHAT_PATH, COMPLETIONS_PATH, CONTROL_PATH, EMBEDDINGS_PATH));
         long idleAtLimit = Math.min(IDLE_AT_LIMIT_MILLIS, options.idleTimeout().toMillis());
         return Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
@@ -140,6 +144,7 @@ public final class HttpServer {
             config.routes.post(CHAT_PATH, completions::chat);
             config.routes.post(COMPLETIONS_PATH, completions::completion);
             config.routes.post(CONTROL_PATH, completions::control);
+            config.routes.post(EMBEDDINGS_PATH, embeddings::embeddings);
             ChatPage.register(config);
 
             mapErrors(config, mapper);

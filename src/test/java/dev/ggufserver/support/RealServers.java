@@ -90,6 +90,36 @@ public final class RealServers {
         });
     }
 
+    /** The tiny BERT embedding model ({@link dev.ggufserver.testmodel.TinyBert}). */
+    public static synchronized Path tinyBert() {
+        Path file = DIR.resolve("tiny-bert.gguf");
+        if (!Files.exists(file)) {
+            try {
+                dev.ggufserver.testmodel.TinyBert.write(deletedAtExit(file));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return file;
+    }
+
+    /**
+     * A chat model and an embedding model behind one URL, as a RAG application has them: the default "tiny-r1"
+     * and "tiny-bert" (its 128 tokens of context per input), 2 slots each, at most 4 inputs per embeddings
+     * request.
+     */
+    public static synchronized GgufServer chatAndEmbeddings() {
+        return SERVERS.computeIfAbsent("chat-and-embeddings", k -> {
+            try {
+                ServerConfig config = ServerConfig.of(tinyModel(), "127.0.0.1", 0, 512, 2, 2, "tiny-r1")
+                        .withOtherModels(java.util.List.of(new ServerConfig.NamedModel("tiny-bert", tinyBert())));
+                return GgufServer.start(config.withHttp(config.http().withMaxEmbeddingInputs(4)));
+            } catch (StartupException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     /** The tiny model with a template that does not open the thought: the model writes {@code <think>} itself. */
     public static synchronized Path tinyModelWithoutThinkPrefill() {
         Path file = DIR.resolve("tiny-r1-old-template.gguf");

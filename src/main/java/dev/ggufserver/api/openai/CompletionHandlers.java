@@ -61,23 +61,15 @@ public final class CompletionHandlers {
         admitted(ctx, this::textCompletion);
     }
 
-    /** Runs a completion counted in by the host, so that shutdown can wait for it; none start while draining. */
     private void admitted(Context ctx, java.util.function.Consumer<Context> completion) {
-        if (!host.enter()) {
-            throw ApiException.unavailable("The server is shutting down.", "server_shutting_down",
-                    ModelsHandler.RETRY_AFTER_SECONDS);
-        }
-        try {
-            completion.accept(ctx);
-        } finally {
-            host.leave();
-        }
+        ModelsHandler.whileServing(host, () -> completion.accept(ctx));
     }
 
     private void chatCompletion(Context ctx) {
         RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
         // held for the whole completion: the model is not unloaded under it
-        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model())) {
+        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model(),
+                ModelsHandler.Use.GENERATE)) {
             chatCompletion(ctx, request, lease.model());
         }
     }
@@ -172,7 +164,8 @@ public final class CompletionHandlers {
 
     private void textCompletion(Context ctx) {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
-        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model())) {
+        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model(),
+                ModelsHandler.Use.GENERATE)) {
             textCompletion(ctx, request, lease.model());
         }
     }

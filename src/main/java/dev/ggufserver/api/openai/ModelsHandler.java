@@ -42,17 +42,37 @@ public final class ModelsHandler {
         }
     }
 
+    /** What a request asks of its model: to generate (chat and text completions) or to embed. */
+    enum Use { GENERATE, EMBED }
+
+    /**
+     * Runs a request counted in by the host, so that shutdown can wait for it; none start while draining (503).
+     */
+    static void whileServing(ModelHost host, Runnable request) {
+        if (!host.enter()) {
+            throw ApiException.unavailable("The server is shutting down.", "server_shutting_down",
+                    RETRY_AFTER_SECONDS);
+        }
+        try {
+            request.run();
+        } finally {
+            host.leave();
+        }
+    }
+
     /**
      * A hold on the model a request names ({@code model}; the default when null), loading it if it is not loaded:
-     * a 404 {@code model_not_found} when this server serves several and none by that name, a 503 when it cannot
-     * serve it now. The caller closes it when the completion ends.
+     * a 404 {@code model_not_found} when this server serves several and none by that name, a 400
+     * {@code model_not_supported} when the model is not for this {@code use} (before it is loaded), a 503 when it
+     * cannot serve it now. The caller closes it when the request ends.
      */
-    static ModelHost.Lease lease(ModelHost host, String requested) {
+    static ModelHost.Lease lease(ModelHost host, String requested, Use use) {
         if (host.status() == ModelHost.Status.DRAINING || host.entries().isEmpty()) {
             throw notReady(host);
         }
         ModelHost.Entry entry = host.resolve(requested).orElseThrow(() -> ApiException.notFound("The model '"
                 + requested + "' does not exist; this server serves " + served(host) + ".", "model_not_found"));
+        requireUse(host, entry, use);
         if (entry.model().isEmpty() && !host.isStartedUp()) {
             throw notReady(entry); // the server is still starting: it loads its models itself
         }
@@ -76,10 +96,34 @@ public final class ModelsHandler {
         return lease;
     }
 
+    private static void requireUse(ModelHost host, ModelHost.Entry entry, Use use) {
+        boolean embeds = entry.info().embeddings();
+        if (use == Use.EMBED && !embeds) {
+            List<String> embedders = host.entries().stream().filter(e -> e.info().embeddings())
+                    .map(e -> "'" + e.id() + "'").toList();
+            throw ApiException.invalid("model", "model_not_supported", "The model '" + entry.id() + "' generates "
+                    + "text; it does not compute embeddings. " + (embedders.isEmpty()
+                    ? "This server serves no embedding model (serve one with another --model)."
+                    : "This server's embedding models: " + String.join(", ", embedders) + "."));
+        }
+        if (use == Use.GENERATE && embeds) {
+            throw ApiException.invalid("model", "model_not_supported", "The model '" + entry.id() + "' is an "
+                    + "embedding model; it does not generate text. Send it to /v1/embeddings.");
+        }
+    }
+
     /**
-     * What a loaded model can be asked for: every chat model completes text, chats and calls tools (the server
-     * shows tools to templates that do not); it thinks when its template speaks of the thought's close tag.
+     * What a model can be asked for: an embedding model only embeds (known from its file, loaded or not); every
+     * loaded chat model completes text, chats and calls tools (the server shows tools to templates that do not),
+     * and thinks when its template speaks of the thought's close tag.
      */
+    static List<String> capabilities(ModelHost.Entry entry) {
+        if (entry.info().embeddings()) {
+            return List.of("embeddings");
+        }
+        return entry.model().map(ModelsHandler::capabilities).orElse(null);
+    }
+
     static List<String> capabilities(ServedModel model) {
         List<String> capabilities = new java.util.ArrayList<>(List.of("completion", "chat", "tools"));
         if (model.template().source().contains(ThinkSplitter.CLOSE)) {
@@ -155,7 +199,13 @@ public final class ModelsHandler {
         ModelInfo info = entry.info();
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("status", entry.status().name().toLowerCase(java.util.Locale.ROOT));
-        entry.model().ifPresent(model -> meta.put("capabilities", capabilities(model)));
+        List<String> capabilities = capabilities(entry);
+        if (capabilities != null) {
+            meta.put("capabilities", capabilities);
+        }
+        if (info.embeddings()) {
+            meta.put("embedding_dimensions", info.embeddingDimensions());
+        }
         meta.put("context_length", info.contextPerRequest());
         meta.put("n_ctx_train", info.trainedContext());
         meta.put("n_params", info.parameters());

@@ -105,6 +105,23 @@ public final class OpenAiTypes {
         }
     }
 
+    /** OpenAI's {@code CreateEmbeddingResponse}. */
+    public record EmbeddingList(String object, List<Embedding> data, String model, EmbeddingUsage usage) {
+        public EmbeddingList(List<Embedding> data, String model, EmbeddingUsage usage) {
+            this("list", data, model, usage);
+        }
+    }
+
+    /** One vector: {@code embedding} is an array of floats, or their little-endian float32 bytes in base64. */
+    public record Embedding(String object, int index, Object embedding) {
+        public Embedding(int index, Object embedding) {
+            this("embedding", index, embedding);
+        }
+    }
+
+    public record EmbeddingUsage(int promptTokens, int totalTokens) {
+    }
+
     public record ModelList(String object, List<Model> data) {
         public ModelList(List<Model> data) {
             this("list", data);

@@ -119,6 +119,11 @@ public final class RequestParser {
         return validator.validate(bind(parseObject(body), ChatCompletionRequest.class));
     }
 
+    /** An embeddings request, bound (its limits and its model are checked by the embeddings handler). */
+    public dev.ggufserver.api.openai.request.EmbeddingRequest embeddings(byte[] body) {
+        return bind(parseObject(body), dev.ggufserver.api.openai.request.EmbeddingRequest.class);
+    }
+
     /** A body that must be a JSON object (strict UTF-8), for endpoints without a request record. */
     public JsonNode object(byte[] body) {
         return parseObject(body);
