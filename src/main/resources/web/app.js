@@ -66,8 +66,11 @@
         const listed = await fetch('/v1/models', { headers: authHeaders() });
         if (listed.ok) {
           const list = await listed.json();
-          modelId = (list.data && list.data[0] && list.data[0].id) || modelId;
-          servedModels((list.data || []).map((m) => ({ id: m.id, status: (m.meta && m.meta.status) || 'ready' })));
+          // embedding models serve /v1/embeddings only: they are not offered for chat
+          const chats = (list.data || []).filter((m) => !(m.meta && m.meta.capabilities
+              && m.meta.capabilities.includes('embeddings')));
+          modelId = (chats[0] && chats[0].id) || modelId;
+          servedModels(chats.map((m) => ({ id: m.id, status: (m.meta && m.meta.status) || 'ready' })));
         }
         setStatus('ready', 'Ready · ' + selectedModel());
         if (models.some((m) => m.status === 'loading')) {

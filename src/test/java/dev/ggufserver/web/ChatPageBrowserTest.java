@@ -337,6 +337,18 @@ class ChatPageBrowserTest {
     }
 
     @Test
+    void anEmbeddingModelIsNotOfferedForChat() {
+        GgufServer mixed = RealServers.chatAndEmbeddings(); // tiny-r1 and the embedding model tiny-bert
+        driver.get("http://127.0.0.1:" + mixed.port() + "/");
+        waitFor(ExpectedConditions.textToBe(By.id("status"), "Ready · tiny-r1"));
+
+        WebElement picker = driver.findElement(By.id("model"));
+        assertThat(picker.isDisplayed()).as("one chat model: no picker").isFalse();
+        assertThat(new org.openqa.selenium.support.ui.Select(picker).getOptions()).extracting(
+                o -> o.getAttribute("value")).containsExactly("tiny-r1");
+    }
+
+    @Test
     void answerNowEndsAnEndlessThoughtAndTheAnswerComes() {
         // one roomy slot: the thought would go on far longer than the test needs to press the button
         GgufServer roomy = RealServers.server(RealServers.tinyModel(), 30_000, 1);
