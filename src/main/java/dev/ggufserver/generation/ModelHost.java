@@ -110,6 +110,8 @@ public final class ModelHost {
     private int inFlight;
     /** Most models loaded at once; 0: no limit. */
     private int maxLoaded;
+    /** Models whose requests wait for room to load them (every loaded model in use); guarded by this. */
+    private final java.util.Set<Entry> waitingForRoom = new java.util.HashSet<>();
     /** Finds a model that is not announced yet by the name a request gives (e.g. a file pulled since), or null. */
     private volatile Function<String, Optional<Entry>> discovery;
 
@@ -150,6 +152,11 @@ public final class ModelHost {
      */
     public Lease lease(Entry entry) throws EngineException, InterruptedException {
         synchronized (this) {
+            // fairness: while another model waits for room, a loaded model takes no new requests, so it goes idle
+            // and makes room; without this a model in steady use would keep the other from ever loading
+            while (entry.model != null && !waitingForRoom.isEmpty() && !waitingForRoom.contains(entry)) {
+                wait();
+            }
             entry.leases++; // counted before it loads: nobody unloads it between its load and its use
         }
         try {
@@ -163,26 +170,35 @@ public final class ModelHost {
     private ServedModel load(Entry entry) throws EngineException, InterruptedException {
         List<ServedModel> evicted = new ArrayList<>();
         synchronized (this) {
-            while (entry.model == null && (entry.loading || entry.loader == null)) {
-                if (entry.loader == null && entry.failure != null) {
-                    throw new EngineException(entry.failure);
-                }
-                wait(); // being loaded: by another request, or by the server at start
-            }
-            if (entry.model != null) {
-                return entry.model;
-            }
-            while (maxLoaded > 0 && loaded() >= maxLoaded) {
-                Entry idle = leastRecentlyUsedIdle();
-                if (idle == null) {
-                    wait(); // every loaded model is in use: the first to go idle makes room
+            try {
+                while (true) {
                     if (entry.model != null) {
                         return entry.model;
                     }
-                    continue;
+                    if (entry.loader == null && entry.failure != null) {
+                        throw new EngineException(entry.failure);
+                    }
+                    if (entry.loading || entry.loader == null) {
+                        wait(); // being loaded: by another request, or by the server at start
+                        continue;
+                    }
+                    if (maxLoaded > 0 && loaded() >= maxLoaded) {
+                        Entry idle = leastRecentlyUsedIdle();
+                        if (idle == null) {
+                            waitingForRoom.add(entry);
+                            wait(); // every loaded model is in use: the first to go idle makes room
+                        } else {
+                            evicted.add(idle.model);
+                            idle.model = null;
+                        }
+                        continue;
+                    }
+                    break;
                 }
-                evicted.add(idle.model);
-                idle.model = null;
+            } finally {
+                if (waitingForRoom.remove(entry)) {
+                    notifyAll(); // the loaded models' held-back requests go on
+                }
             }
             entry.loading = true;
         }

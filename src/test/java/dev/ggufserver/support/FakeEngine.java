@@ -31,7 +31,11 @@ public final class FakeEngine implements Engine {
     public final List<GenerationRequest> requests = java.util.Collections.synchronizedList(new ArrayList<>());
 
     public FakeEngine(int contextPerRequest, int parallel) {
-        this.info = new ModelInfo("fake-model", contextPerRequest, parallel, "fake", 1234, "F32", 5678, 4096, true, null);
+        this("fake-model", contextPerRequest, parallel);
+    }
+
+    public FakeEngine(String id, int contextPerRequest, int parallel) {
+        this.info = new ModelInfo(id, contextPerRequest, parallel, "fake", 1234, "F32", 5678, 4096, true, null);
     }
 
     /** The pieces every generation replays; EOS (an empty piece) follows unless {@link #withoutEos()}. */
