@@ -2,6 +2,7 @@ package dev.ggufserver.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -86,6 +87,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + "ordinary gap between pieces (default: off, raw completions).")
     int thinkingBudget;
 
+    @Option(names = "--embeddings", defaultValue = "0", paramLabel = "N",
+            description = "Measure /v1/embeddings instead: requests of N inputs of about --prompt-tokens tokens each "
+                    + "(give --model the embedding model's name); reports inputs and tokens per second "
+                    + "(default: off).")
+    int embeddingInputs;
+
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SENTENCE = "The lighthouse keeper counted the ships that passed in the night. ";
 
@@ -126,6 +133,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        if (embeddingInputs > 0) {
+            return embeddings(client);
+        }
         warmUp(client, url);
         if (compare != null) {
             warmUp(client, compare);
@@ -342,6 +352,71 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  errors %d%n", r.errors());
         r.samples().stream().filter(s -> s.error() != null).limit(3)
                 .forEach(s -> System.out.println("    " + s.error()));
+    }
+
+    /** The embeddings mode: the same inputs for every request (--requests of them, --concurrency at once). */
+    private int embeddings(HttpClient client) throws Exception {
+        ArrayNode inputs = JSON.createArrayNode();
+        for (int i = 0; i < embeddingInputs; i++) {
+            String text = prompt(i);
+            inputs.add(text.substring(0, Math.min(text.length(), promptTokens * 4)));
+        }
+        ObjectNode body = JSON.createObjectNode().put("model", model).set("input", inputs);
+        String json = JSON.writeValueAsString(body);
+        for (int i = 0; i < warmup; i++) {
+            embedOnce(client, json);
+        }
+        List<double[]> results = Collections.synchronizedList(new ArrayList<>()); // {ms, tokens}
+        List<String> errors = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        long start = System.nanoTime();
+        List<Future<?>> workers = new ArrayList<>();
+        for (int i = 0; i < concurrency; i++) {
+            workers.add(pool.submit(() -> {
+                while (next.getAndIncrement() < requests) {
+                    try {
+                        results.add(embedOnce(client, json));
+                    } catch (Exception e) {
+                        errors.add(e.getMessage());
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> w : workers) {
+            w.get();
+        }
+        pool.shutdown();
+        double wall = (System.nanoTime() - start) / 1e9;
+        List<Double> ms = new ArrayList<>(results.stream().map(r -> r[0]).toList());
+        Collections.sort(ms);
+        double tokens = results.stream().mapToDouble(r -> r[1]).sum();
+        System.out.printf(Locale.ROOT, "%n%s  embeddings  concurrency %d  requests %d of %d inputs%n", url,
+                concurrency, requests, embeddingInputs);
+        System.out.printf(Locale.ROOT, "  inputs per second            %8.1f%n",
+                results.size() * embeddingInputs / wall);
+        System.out.printf(Locale.ROOT, "  tokens per second            %8.1f%n", tokens / wall);
+        if (!ms.isEmpty()) {
+            System.out.printf(Locale.ROOT, "  request                  p50 %8.1f ms   p95 %8.1f ms%n",
+                    ms.get((ms.size() - 1) / 2), ms.get((int) Math.ceil(0.95 * ms.size()) - 1));
+        }
+        System.out.printf(Locale.ROOT, "  errors %d%n", errors.size());
+        errors.stream().distinct().limit(5).forEach(e -> System.out.println("    " + e));
+        return errors.isEmpty() ? 0 : 1;
+    }
+
+    /** One embeddings request: {milliseconds, prompt tokens}. */
+    private double[] embedOnce(HttpClient client, String json) throws Exception {
+        long start = System.nanoTime();
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(url + "/v1/embeddings"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        double ms = (System.nanoTime() - start) / 1e6;
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("HTTP " + response.statusCode() + ": " + response.body());
+        }
+        return new double[]{ms, JSON.readTree(response.body()).at("/usage/prompt_tokens").asDouble()};
     }
 
     private static void ratio(String what, double ours, double theirs) {

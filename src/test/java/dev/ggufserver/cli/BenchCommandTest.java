@@ -155,6 +155,25 @@ class BenchCommandTest {
 
     /** Chat completions whose thought is cut at its budget: the cut's cost is reported beside an ordinary gap. */
     @Test
+    void measuresEmbeddingsPerSecond() {
+        String url = "http://127.0.0.1:" + RealServers.chatAndEmbeddings().port();
+
+        String report = bench("--url", url, "--embeddings", "4", "--model", "tiny-bert", "--prompt-tokens", "8",
+                "--requests", "5", "--concurrency", "2", "--warmup", "1");
+
+        Matcher m = Pattern.compile("embeddings  concurrency 2  requests 5 of 4 inputs\\n"
+                + "  inputs per second" + NUMBER + "\\n  tokens per second" + NUMBER + "\\n"
+                + "  request\\s+p50" + NUMBER + " ms\\s+p95" + NUMBER + " ms\\n  errors 0").matcher(report);
+        assertThat(m.find()).as(report).isTrue();
+        double inputs = Double.parseDouble(m.group(1));
+        double tokens = Double.parseDouble(m.group(2));
+        assertThat(inputs).isPositive();
+        // each input is 32 characters of the story, at least one token per word plus CLS and SEP
+        assertThat(tokens / inputs).isGreaterThan(8);
+        assertThat(Double.parseDouble(m.group(3))).isPositive();
+    }
+
+    @Test
     void timesTheCutOfAThoughtAtItsBudget() {
         String url = RealServers.url();
         long before = generatedTokens(url);
