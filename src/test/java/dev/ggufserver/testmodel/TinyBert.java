@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * A tiny BERT embedding GGUF (about 250 KB): one encoder layer of 32 dimensions with seeded random weights, a
+ * A tiny BERT embedding GGUF (about 70 KB): one encoder layer of 32 dimensions with seeded random weights, a
  * WordPiece vocabulary that spells any lowercase ASCII word letter by letter (plus a few whole words), and mean
  * pooling, so llama.cpp gives a unit-length vector that depends on every token and its position.
  *
