@@ -223,7 +223,7 @@ public final class GgufServer implements AutoCloseable {
             // no chat reaches an embedding model (ModelsHandler refuses it), so its template is never rendered
             return ServedModel.of(engine, new ChatTemplate("", "", "", false), config.reasoningFormat(), config.thinkingBudgets(),
                     Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(),
-                    metrics);
+                    metrics.forModel(info.id()));
         }
         String template = gguf.chatTemplate().orElseGet(() -> {
             log.warn("{} has no chat template; using ChatML", file);
@@ -235,7 +235,8 @@ public final class GgufServer implements AutoCloseable {
                 config.http().maxPromptChars() + TEMPLATE_OUTPUT_SLACK, TEMPLATE_RENDER_TIMEOUT,
                 !config.specialTokensInContent(), config.toolCallFormat());
         ServedModel served = ServedModel.of(engine, chatTemplate, config.reasoningFormat(), config.thinkingBudgets(),
-                Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(), metrics);
+                Duration.ofMillis(config.http().keepAliveMillis()), config.maxQueue(), config.queueTimeout(),
+                metrics.forModel(info.id()));
         log.info("Model '{}' ready: {} {} ({} parameters), {} tokens per request, {} in parallel, tool calls read "
                         + "as {}{}", info.id(), info.architecture(), info.quantization(), info.parameters(),
                 info.contextPerRequest(), info.parallel(), chatTemplate.toolCallFormat().wireName(),

@@ -13,6 +13,7 @@ import io.javalin.http.Context;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -29,43 +30,11 @@ import java.util.concurrent.TimeUnit;
  * Everything {@code /metrics} shows, in Prometheus' text format: HTTP requests by endpoint and status, the queue,
  * slots, tokens, time to first token and decode speed, cancellations, engine restarts, and the JVM's own.
  */
-public final class ServerMetrics implements CompletionMetrics {
+public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Timer queueWait;
-    private final Counter rejected;
-    private final Counter promptTokens;
-    private final Counter generatedTokens;
-    private final Counter reasoningTokens;
-    private final Timer timeToFirstToken;
-    private final DistributionSummary decodeSpeed;
-    private final Counter clientGone;
-    private final Counter structuredOutputInvalid;
+    private final java.util.Map<String, ModelMetrics> byModel = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ServerMetrics() {
-        queueWait = Timer.builder("gguf.queue.wait").description("Time requests waited for a slot")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
-        rejected = Counter.builder("gguf.queue.rejected")
-                .description("Requests turned away with 503 because the queue was full or the wait too long")
-                .register(registry);
-        promptTokens = Counter.builder("gguf.tokens.prompt").description("Prompt tokens processed")
-                .register(registry);
-        generatedTokens = Counter.builder("gguf.tokens.generated").description("Tokens generated")
-                .register(registry);
-        reasoningTokens = Counter.builder("gguf.tokens.reasoning").description("Generated tokens that were thinking")
-                .register(registry);
-        timeToFirstToken = Timer.builder("gguf.time.to.first.token")
-                .description("From getting a slot to the first generated piece (prompt processing included)")
-                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
-        decodeSpeed = DistributionSummary.builder("gguf.decode.tokens.per.second")
-                .description("Decode speed of each finished request").publishPercentileHistogram()
-                .minimumExpectedValue(0.1).maximumExpectedValue(100_000.0).register(registry);
-        clientGone = Counter.builder("gguf.cancellations").tag("reason", "client_gone")
-                .description("Generations stopped because the client left").register(registry);
-        structuredOutputInvalid = Counter.builder("gguf.structured.output.invalid")
-                .description("Complete constrained answers that failed the schema check (a grammar compiler bug)")
-                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
@@ -123,41 +92,94 @@ public final class ServerMetrics implements CompletionMetrics {
         return registry.scrape();
     }
 
-    @Override
-    public void rejected() {
-        rejected.increment();
+    /**
+     * The generation path's meters for one model: every series carries {@code model}, so a server of several
+     * models shows each one's tokens, completions, waits and speeds (Prometheus sums them with {@code sum}).
+     */
+    public CompletionMetrics forModel(String model) {
+        return byModel.computeIfAbsent(model, m -> new ModelMetrics(registry, m));
     }
 
-    @Override
-    public void admitted(double queueMs) {
-        queueWait.record((long) (queueMs * 1e6), TimeUnit.NANOSECONDS);
-    }
+    private static final class ModelMetrics implements CompletionMetrics {
+        private final MeterRegistry registry;
+        private final String model;
+        private final Timer queueWait;
+        private final Counter rejected;
+        private final Counter promptTokens;
+        private final Counter generatedTokens;
+        private final Counter reasoningTokens;
+        private final Timer timeToFirstToken;
+        private final DistributionSummary decodeSpeed;
+        private final Counter clientGone;
+        private final Counter structuredOutputInvalid;
 
-    @Override
-    public void firstToken(double millisFromAdmission) {
-        timeToFirstToken.record((long) (millisFromAdmission * 1e6), TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void finished(FinishReason reason, Usage usage, Timings timings) {
-        Counter.builder("gguf.completions").description("Completions by finish reason")
-                .tag("finish_reason", reason.name().toLowerCase(Locale.ROOT)).register(registry).increment();
-        promptTokens.increment(usage.promptTokens());
-        generatedTokens.increment(usage.completionTokens());
-        reasoningTokens.increment(usage.reasoningTokens());
-        if (timings.predictedPerSecond() > 0) {
-            decodeSpeed.record(timings.predictedPerSecond());
+        ModelMetrics(MeterRegistry registry, String model) {
+            this.registry = registry;
+            this.model = model;
+            queueWait = Timer.builder("gguf.queue.wait").description("Time requests waited for a slot")
+                    .tag("model", model).publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
+            rejected = Counter.builder("gguf.queue.rejected").tag("model", model)
+                    .description("Requests turned away with 503 because the queue was full or the wait too long")
+                    .register(registry);
+            promptTokens = Counter.builder("gguf.tokens.prompt").description("Prompt tokens processed")
+                    .tag("model", model).register(registry);
+            generatedTokens = Counter.builder("gguf.tokens.generated").description("Tokens generated")
+                    .tag("model", model).register(registry);
+            reasoningTokens = Counter.builder("gguf.tokens.reasoning")
+                    .description("Generated tokens that were thinking").tag("model", model).register(registry);
+            timeToFirstToken = Timer.builder("gguf.time.to.first.token")
+                    .description("From getting a slot to the first generated piece (prompt processing included)")
+                    .tag("model", model).publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                    .maximumExpectedValue(Duration.ofMinutes(10)).register(registry);
+            decodeSpeed = DistributionSummary.builder("gguf.decode.tokens.per.second")
+                    .description("Decode speed of each finished request").tag("model", model)
+                    .publishPercentileHistogram().minimumExpectedValue(0.1).maximumExpectedValue(100_000.0)
+                    .register(registry);
+            clientGone = Counter.builder("gguf.cancellations").tag("reason", "client_gone").tag("model", model)
+                    .description("Generations stopped because the client left").register(registry);
+            structuredOutputInvalid = Counter.builder("gguf.structured.output.invalid").tag("model", model)
+                    .description("Complete constrained answers that failed the schema check (a grammar compiler "
+                            + "bug)").register(registry);
         }
-    }
 
-    @Override
-    public void clientGone(int tokensGenerated) {
-        clientGone.increment();
-        generatedTokens.increment(tokensGenerated);
-    }
+        @Override
+        public void rejected() {
+            rejected.increment();
+        }
 
-    @Override
-    public void structuredOutputInvalid() {
-        structuredOutputInvalid.increment();
+        @Override
+        public void admitted(double queueMs) {
+            queueWait.record((long) (queueMs * 1e6), TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void firstToken(double millisFromAdmission) {
+            timeToFirstToken.record((long) (millisFromAdmission * 1e6), TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void finished(FinishReason reason, Usage usage, Timings timings) {
+            Counter.builder("gguf.completions").description("Completions by finish reason")
+                    .tag("finish_reason", reason.name().toLowerCase(Locale.ROOT)).tag("model", model)
+                    .register(registry).increment();
+            promptTokens.increment(usage.promptTokens());
+            generatedTokens.increment(usage.completionTokens());
+            reasoningTokens.increment(usage.reasoningTokens());
+            if (timings.predictedPerSecond() > 0) {
+                decodeSpeed.record(timings.predictedPerSecond());
+            }
+        }
+
+        @Override
+        public void clientGone(int tokensGenerated) {
+            clientGone.increment();
+            generatedTokens.increment(tokensGenerated);
+        }
+
+        @Override
+        public void structuredOutputInvalid() {
+            structuredOutputInvalid.increment();
+        }
     }
 }

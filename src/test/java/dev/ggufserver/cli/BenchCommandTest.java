@@ -38,10 +38,19 @@ class BenchCommandTest {
         return (long) metric(url, "gguf_tokens_generated_total");
     }
 
-    private static double metric(String url, String name) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$")
-                .matcher(new Http(url).get("/metrics").body());
-        return m.find() ? Double.parseDouble(m.group(1)) : 0; // a counter appears with its first increment
+    /** The sum of a metric's series (every model's), of those whose labels include {@code labels}. */
+    private static double metric(String url, String name, String... labels) {
+        double sum = 0; // a counter appears with its first increment
+        for (String line : new Http(url).get("/metrics").body().split("\n")) {
+            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+                continue;
+            }
+            String series = line.substring(0, line.lastIndexOf(' '));
+            if (java.util.Arrays.stream(labels).allMatch(series::contains)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     private static final String NUMBER = "\\s+([0-9.]+|NaN)";
@@ -92,7 +101,7 @@ class BenchCommandTest {
     void measuresAndComparesTwoServers() {
         String url = RealServers.url();
         long tokensBefore = generatedTokens(url);
-        double completionsBefore = metric(url, "gguf_completions_total{finish_reason=\"length\"}");
+        double completionsBefore = metric(url, "gguf_completions_total", "finish_reason=\"length\"");
 
         String report = bench("--url", url, "--compare", url, "--concurrency", "2", "--requests", "4",
                 "--prompt-tokens", "64", "--max-tokens", "32", "--follow-up");
@@ -115,7 +124,7 @@ class BenchCommandTest {
             assertThat(s.firstTurnP50()).isEqualTo(s.firstTokenP50());
         }
         // both servers were driven: (1 warm-up + 4 measured) requests each, every one with a follow-up turn
-        assertThat(metric(url, "gguf_completions_total{finish_reason=\"length\"}") - completionsBefore)
+        assertThat(metric(url, "gguf_completions_total", "finish_reason=\"length\"") - completionsBefore)
                 .isEqualTo(2 * (1 + 4) * 2);
         assertThat(generatedTokens(url) - tokensBefore).isEqualTo(2 * (1 + 4) * 2 * 32);
         assertThat(report).contains("\nratio " + url + " / " + url + "\n");

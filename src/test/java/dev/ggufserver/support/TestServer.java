@@ -46,7 +46,7 @@ public final class TestServer implements AutoCloseable {
         ModelHost host = new ModelHost();
         TestServer server = loading(host);
         ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, ThinkingBudgets.DEFAULTS,
-                keepAlive, maxQueue, queueTimeout, server.metrics);
+                keepAlive, maxQueue, queueTimeout, server.metrics.forModel(engine.info().id()));
         host.ready(served);
         server.metrics.watch(host.entries().get(0));
         return server;
@@ -69,7 +69,7 @@ public final class TestServer implements AutoCloseable {
         TestServer server = loading(host, options);
         ServedModel served = ServedModel.of(engine, template(), ReasoningFormat.DEEPSEEK, ThinkingBudgets.DEFAULTS,
                 Duration.ofMillis(options.keepAliveMillis()), ServerConfig.DEFAULT_MAX_QUEUE,
-                ServerConfig.DEFAULT_QUEUE_TIMEOUT, server.metrics);
+                ServerConfig.DEFAULT_QUEUE_TIMEOUT, server.metrics.forModel(engine.info().id()));
         host.ready(served);
         return server;
     }

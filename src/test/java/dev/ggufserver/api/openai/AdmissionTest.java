@@ -59,7 +59,7 @@ class AdmissionTest {
             release.countDown();
             assertThat(running.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
             assertThat(queued.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
-            assertThat(http.get("/metrics").body()).contains("gguf_queue_rejected_total 1.0");
+            assertThat(http.get("/metrics").body()).contains("gguf_queue_rejected_total{model=\"fake-model\"} 1.0");
         }
     }
 
@@ -97,7 +97,8 @@ class AdmissionTest {
             release.countDown();
             assertThat(running.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
             assertThat(engine.generations.get()).as("the departed request never reached the engine").isEqualTo(1);
-            assertThat(http.get("/metrics").body()).contains("gguf_cancellations_total{reason=\"client_gone\"} 1.0");
+            assertThat(http.get("/metrics").body())
+                    .contains("gguf_cancellations_total{model=\"fake-model\",reason=\"client_gone\"} 1.0");
         }
     }
 

@@ -94,6 +94,27 @@ class SeveralModelsTest {
     }
 
     @Test
+    void completionMetricsAreCountedForTheModelThatServedThem() {
+        double hermesBefore = metric("gguf_completions_total", "model=\"hermes\"");
+        double r1Before = metric("gguf_completions_total", "model=\"tiny-r1\"");
+        double hermesTokensBefore = metric("gguf_tokens_generated_total", "model=\"hermes\"");
+
+        Http.Response r = http.post(CHAT, forecast("hermes", ""));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+
+        assertThat(metric("gguf_completions_total", "model=\"hermes\"") - hermesBefore).isEqualTo(1);
+        assertThat(metric("gguf_completions_total", "model=\"tiny-r1\"")).isEqualTo(r1Before);
+        assertThat(metric("gguf_tokens_generated_total", "model=\"hermes\"") - hermesTokensBefore)
+                .isEqualTo(r.json().at("/usage/completion_tokens").asDouble());
+    }
+
+    /** The sum of a metric's series whose labels contain {@code label}. */
+    private static double metric(String name, String label) {
+        return http.get("/metrics").body().lines().filter(l -> l.startsWith(name + "{") && l.contains(label))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
     void bothModelsServeAtOnce() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {

@@ -284,10 +284,11 @@ class WireFormatTest {
             assertThat(metrics.status()).isEqualTo(200);
             assertThat(metrics.header("Content-Type")).startsWith("text/plain");
             assertThat(metrics.body())
-                    .contains("gguf_completions_total{finish_reason=\"stop\"} 2.0")
-                    .contains("gguf_tokens_generated_total 8.0")
-                    .contains("gguf_tokens_reasoning_total 4.0")
-                    .contains("gguf_tokens_prompt_total " + (double) (2 * prompt.length())) // two answered
+                    .contains("gguf_completions_total{finish_reason=\"stop\",model=\"fake-model\"} 2.0")
+                    .contains("gguf_tokens_generated_total{model=\"fake-model\"} 8.0")
+                    .contains("gguf_tokens_reasoning_total{model=\"fake-model\"} 4.0")
+                    .contains("gguf_tokens_prompt_total{model=\"fake-model\"} "
+                            + (double) (2 * prompt.length())) // two answered
                     .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
                             + "status=\"200\"} 2.0")
                     .contains("gguf_http_requests_total{endpoint=\"/v1/chat/completions\",method=\"POST\","
@@ -295,7 +296,7 @@ class WireFormatTest {
                     .contains("gguf_slots_capacity{model=\"fake-model\"} 2.0")
                     .contains("gguf_slots_busy{model=\"fake-model\"} 0.0")
                     .contains("gguf_queue_waiting{model=\"fake-model\"} 0.0")
-                    .contains("gguf_time_to_first_token_seconds_count 2")
+                    .contains("gguf_time_to_first_token_seconds_count{model=\"fake-model\"} 2")
                     .contains("gguf_queue_wait_seconds_bucket")
                     .contains("jvm_memory_used_bytes");
             assertThat(engine.requests).extracting(GenerationRequest::prompt).containsExactly(prompt, prompt);
