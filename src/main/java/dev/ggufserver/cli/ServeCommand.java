@@ -45,11 +45,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions models;
 
-    @Option(names = "--max-loaded-models", paramLabel = "N",
-            defaultValue = "${env:GGUF_SERVER_MAX_LOADED_MODELS:-0}",
+    @Option(names = "--max-loaded-models", paramLabel = "N|auto",
+            defaultValue = "${env:GGUF_SERVER_MAX_LOADED_MODELS:-auto}",
             description = "Most models loaded at once; loading another first unloads the least recently used idle "
-                    + "one. 0 = no limit: every --model loads at start (default: ${DEFAULT-VALUE}).")
-    int maxLoadedModels;
+                    + "one. 0 = no limit: every --model loads at start; auto = as many as fit in the memory "
+                    + "available at start, all when they all fit (default: ${DEFAULT-VALUE}).")
+    String maxLoadedModels;
 
     @Option(names = "--serve-models-dir", defaultValue = "${env:GGUF_SERVER_SERVE_MODELS_DIR:-false}",
             description = "Also serve every GGUF in --models-dir by its file name without .gguf, loaded on its "
@@ -311,8 +312,9 @@ public final class ServeCommand implements Callable<Integer> {
                         + "or -1 (unlimited), not " + budget);
             }
         }
-        if (maxLoadedModels < 0 || maxLoadedModels > 1000) {
-            throw usage("--max-loaded-models must be between 0 (no limit) and 1000, not " + maxLoadedModels);
+        if (maxLoaded() < ServerConfig.ModelLoading.AUTO) {
+            throw usage("--max-loaded-models must be auto, 0 (no limit) or a number up to 1000, not "
+                    + maxLoadedModels);
         }
         if (keepAliveSeconds == 0 || keepAliveSeconds < -1 || keepAliveSeconds > 31_536_000) {
             throw usage("--keep-alive must be -1 (never unload) or between 1 and 31536000 seconds, not "
@@ -320,6 +322,19 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (budgetMessage != null && budgetMessage.length() > 1000) {
             throw usage("--reasoning-budget-message is at most 1000 characters");
+        }
+    }
+
+    /** {@code --max-loaded-models}: AUTO, 0 or a count; below AUTO when it is none of them. */
+    private int maxLoaded() {
+        if (maxLoadedModels.equals("auto")) {
+            return ServerConfig.ModelLoading.AUTO;
+        }
+        try {
+            int n = Integer.parseInt(maxLoadedModels);
+            return n >= 0 && n <= 1000 ? n : Integer.MIN_VALUE;
+        } catch (NumberFormatException e) {
+            return Integer.MIN_VALUE;
         }
     }
 
@@ -350,7 +365,7 @@ public final class ServeCommand implements Callable<Integer> {
                 Duration.ofSeconds(watchdogSeconds), ServerConfig.DEFAULT_RESTART_DELAY,
                 Duration.ofSeconds(shutdownSeconds), maxQueue, Duration.ofSeconds(queueTimeoutSeconds), false, http,
                 specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of(),
-                new ServerConfig.ModelLoading(maxLoadedModels,
+                new ServerConfig.ModelLoading(maxLoaded(),
                         keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds),
                         serveModelsDir ? models.modelsDir : null));
     }

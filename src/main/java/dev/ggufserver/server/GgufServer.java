@@ -78,7 +78,8 @@ public final class GgufServer implements AutoCloseable {
         if (directory != null) {
             serveDirectory(config, directory, host, metrics);
         }
-        host.limitLoaded(config.loading().maxLoaded());
+        int maxLoaded = maxLoaded(config.loading(), ggufs, directory);
+        host.limitLoaded(maxLoaded);
         warnIfOpenWithoutKey(config);
         Javalin app = HttpServer.create(new HttpServer.Settings(config.host(), config.port(), config.http()), host,
                 metrics);
@@ -94,7 +95,7 @@ public final class GgufServer implements AutoCloseable {
                     + config.port() + ": " + rootMessage(e));
         }
         // without a limit every model loads now; with one, the default alone (the others on their first request)
-        int atStart = config.loading().maxLoaded() == 0 ? entries.size() : 1;
+        int atStart = maxLoaded == 0 ? entries.size() : 1;
         log.info("Listening on http://{}:{} (loading {})", config.host(), app.port(),
                 atStart == 1 ? "the model" : atStart + " models");
         for (ModelHost.Entry entry : entries.subList(0, atStart)) {
@@ -110,6 +111,39 @@ public final class GgufServer implements AutoCloseable {
         }
         host.startedUp();
         return new GgufServer(app, host, idleUnloader(config, host));
+    }
+
+    /**
+     * The limit on loaded models: the one given, or with {@code auto} what fits in the memory available now (the
+     * served directory's files count too), logged when it is a limit.
+     */
+    private static int maxLoaded(ServerConfig.ModelLoading loading, List<GgufFile> ggufs, Path directory) {
+        if (loading.maxLoaded() != ServerConfig.ModelLoading.AUTO) {
+            return loading.maxLoaded();
+        }
+        List<Long> sizes = new ArrayList<>(ggufs.stream().map(GgufFile::fileSize).toList());
+        if (directory != null) {
+            try {
+                for (ModelStore.Entry file : new ModelStore(directory).list()) {
+                    if (file.valid() && ggufs.stream().noneMatch(g -> g.path().equals(file.path()))) {
+                        sizes.add(file.gguf().fileSize());
+                    }
+                }
+            } catch (IOException e) {
+                log.debug("Cannot list {}: {}", directory, e.getMessage());
+            }
+        }
+        java.util.OptionalLong available = MemoryBudget.available();
+        if (available.isEmpty() || sizes.size() < 2) {
+            return 0;
+        }
+        int limit = MemoryBudget.maxLoaded(sizes, available.getAsLong());
+        if (limit > 0) {
+            log.info("At most {} of the {} models loaded at once: that is what fits in the {} MB of memory "
+                    + "available (--max-loaded-models N to choose)", limit, sizes.size(),
+                    available.getAsLong() >> 20);
+        }
+        return limit;
     }
 
     /** Announces a model the host loads on demand (or at start), with its gauges. */

@@ -37,7 +37,8 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
 
     /**
      * @param maxLoaded      most models loaded at once, 0 for no limit (then every --model loads at start; with a
-     *                       limit only the default does, the others on their first request)
+     *                       limit only the default does, the others on their first request), {@link #AUTO} for
+     *                       what fits in the memory available at start
      * @param keepAlive      an idle model is unloaded after this long (it loads again on demand); null: never
      * @param servedDirectory every GGUF in it is served by its file name, loaded on demand (files added later
      *                       too, found when a request names them); null: none
@@ -45,14 +46,16 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
     public record ModelLoading(int maxLoaded, Duration keepAlive, Path servedDirectory) {
         /** Every model loaded at start, for good. */
         public static final ModelLoading ALL = new ModelLoading(0, null, null);
+        /** {@code maxLoaded}: as many as fit in memory (all of them when they all fit). */
+        public static final int AUTO = -1;
 
         public ModelLoading(int maxLoaded, Duration keepAlive) {
             this(maxLoaded, keepAlive, null);
         }
 
         public ModelLoading {
-            if (maxLoaded < 0 || (keepAlive != null && (keepAlive.isNegative() || keepAlive.isZero()))) {
-                throw new IllegalArgumentException("maxLoaded must be 0 or more and keepAlive positive");
+            if (maxLoaded < AUTO || (keepAlive != null && (keepAlive.isNegative() || keepAlive.isZero()))) {
+                throw new IllegalArgumentException("maxLoaded must be AUTO, 0 or more, and keepAlive positive");
             }
         }
     }

@@ -59,6 +59,20 @@ class ServeCommandModelsTest {
                 .config.loading();
 
         assertThat(loading).isEqualTo(new ServerConfig.ModelLoading(2, java.time.Duration.ofSeconds(300), dir));
-        assertThat(defaults).isEqualTo(ServerConfig.ModelLoading.ALL);
+        assertThat(defaults).isEqualTo(new ServerConfig.ModelLoading(ServerConfig.ModelLoading.AUTO, null, null));
+        assertThat(parse("--model", r1.toString(), "--models-dir", dir.toString(), "--max-loaded-models", "0")
+                .config.loading()).isEqualTo(ServerConfig.ModelLoading.ALL);
+    }
+
+    @Test
+    void maxLoadedModelsIsAutoZeroOrACount() throws Exception {
+        Path r1 = TinyModel.write(dir, "tiny-r1.gguf", TinyModel.officialTemplate());
+        for (String bad : List.of("lots", "-1", "1001", "2.5")) {
+            ServeCommand command = new ServeCommand();
+            new CommandLine(command).parseArgs("--model", r1.toString(), "--models-dir", dir.toString(),
+                    "--max-loaded-models", bad);
+            org.assertj.core.api.Assertions.assertThatThrownBy(command::call).as(bad)
+                    .hasMessageContaining("--max-loaded-models must be auto, 0 (no limit) or a number up to 1000");
+        }
     }
 }
