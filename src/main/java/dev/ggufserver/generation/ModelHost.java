@@ -43,6 +43,8 @@ public final class ModelHost {
         private int leases;
         /** When the last lease closed (System.nanoTime); guarded by the host. */
         private long lastUsed = System.nanoTime();
+        /** How long it stays loaded when idle, as the last request asked; null: the server's keep-alive. */
+        private volatile Duration keepAlive;
 
         private Entry(ModelInfo info, Loader loader) {
             this.info = info;
@@ -91,6 +93,15 @@ public final class ModelHost {
             return model;
         }
 
+        /**
+         * How long the model stays loaded once idle after this request (Ollama's {@code keep_alive}): zero unloads
+         * it as soon as no request holds it, {@link #KEEP_LOADED} never; null: the server's keep-alive. The last
+         * request to set it decides.
+         */
+        public void keepAlive(Duration afterThis) {
+            entry.keepAlive = afterThis;
+        }
+
         @Override
         public void close() {
             if (!closed) {
@@ -99,6 +110,9 @@ public final class ModelHost {
             }
         }
     }
+
+    /** A keep-alive that never unloads. */
+    public static final Duration KEEP_LOADED = java.time.temporal.ChronoUnit.FOREVER.getDuration();
 
     /** In serving order: the first is the default. */
     private final List<Entry> entries = new CopyOnWriteArrayList<>();
@@ -246,10 +260,21 @@ public final class ModelHost {
         return best;
     }
 
-    private synchronized void release(Entry entry) {
-        entry.leases--;
-        entry.lastUsed = System.nanoTime();
-        notifyAll();
+    private void release(Entry entry) {
+        ServedModel unloaded = null;
+        synchronized (this) {
+            entry.leases--;
+            entry.lastUsed = System.nanoTime();
+            if (entry.leases == 0 && Duration.ZERO.equals(entry.keepAlive) && entry.model != null
+                    && entry.loader != null) {
+                unloaded = entry.model; // keep_alive 0: unloaded as soon as its last request ends
+                entry.model = null;
+            }
+            notifyAll();
+        }
+        if (unloaded != null) {
+            unload(unloaded);
+        }
     }
 
     private void unload(ServedModel model) {
@@ -261,13 +286,21 @@ public final class ModelHost {
         }
     }
 
-    /** Unloads every model idle for {@code idle} or longer (those with a loader: they load again on demand). */
-    public void unloadIdle(Duration idle) {
+    /**
+     * Unloads every model idle for its keep-alive or longer: the one its last request asked for, else
+     * {@code serverKeepAlive} (null: never). Only models with a loader: they load again on demand.
+     */
+    public void unloadIdle(Duration serverKeepAlive) {
         List<ServedModel> evicted = new ArrayList<>();
         synchronized (this) {
             long now = System.nanoTime();
             for (Entry e : entries) {
-                if (e.model != null && e.leases == 0 && e.loader != null && now - e.lastUsed >= idle.toNanos()) {
+                Duration idle = e.keepAlive != null ? e.keepAlive : serverKeepAlive;
+                if (idle == null || idle.equals(KEEP_LOADED)) {
+                    continue;
+                }
+                if (e.model != null && e.leases == 0 && e.loader != null
+                        && now - e.lastUsed >= idle.toNanos()) {
                     evicted.add(e.model);
                     e.model = null;
                 }

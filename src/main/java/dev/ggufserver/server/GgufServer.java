@@ -47,7 +47,7 @@ public final class GgufServer implements AutoCloseable {
 
     private final Javalin app;
     private final ModelHost host;
-    /** Unloads idle models (with --keep-alive), or null. */
+    /** Unloads idle models (--keep-alive, or a request's keep_alive). */
     private final ScheduledExecutorService idleUnloader;
 
     private GgufServer(Javalin app, ModelHost host, ScheduledExecutorService idleUnloader) {
@@ -205,17 +205,18 @@ public final class GgufServer implements AutoCloseable {
         });
     }
 
+    /**
+     * Unloads idle models: after --keep-alive, or after what a request's {@code keep_alive} asked for (so the timer
+     * runs even without --keep-alive).
+     */
     private static ScheduledExecutorService idleUnloader(ServerConfig config, ModelHost host) {
         Duration keepAlive = config.loading().keepAlive();
-        if (keepAlive == null) {
-            return null;
-        }
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "model-keep-alive");
             t.setDaemon(true);
             return t;
         });
-        long period = Math.max(50, Math.min(1000, keepAlive.toMillis() / 4));
+        long period = keepAlive == null ? 250 : Math.max(50, Math.min(1000, keepAlive.toMillis() / 4));
         timer.scheduleWithFixedDelay(() -> {
             try {
                 host.unloadIdle(keepAlive);

@@ -110,4 +110,40 @@ class ModelHostTest {
         }
         assertThat(loads).containsExactly("a", "b");
     }
+
+    @Test
+    void aRequestsKeepAliveDecidesWhenItsModelIsUnloaded() throws Exception {
+        ModelHost host = new ModelHost();
+        ModelHost.Entry a = announce(host, "a");
+        ModelHost.Entry b = announce(host, "b");
+
+        ModelHost.Lease first = host.lease(a);
+        ModelHost.Lease second = host.lease(a);
+        first.keepAlive(Duration.ZERO);
+        first.close();
+        assertThat(unloads).as("another request still holds it").isEmpty();
+        second.keepAlive(Duration.ZERO);
+        second.close();
+        assertThat(unloads).as("keep_alive 0: unloaded with its last request").containsExactly("a");
+        assertThat(a.status()).isEqualTo(ModelHost.Status.UNLOADED);
+
+        try (ModelHost.Lease onB = host.lease(b)) {
+            onB.keepAlive(Duration.ofMillis(50));
+        }
+        Await.until("b unloads after 50 ms idle", Duration.ofSeconds(10), () -> {
+            host.unloadIdle(null); // no server keep-alive: the request's alone
+            return unloads.contains("b");
+        });
+        try (ModelHost.Lease onA = host.lease(a)) {
+            onA.keepAlive(ModelHost.KEEP_LOADED);
+        }
+        host.unloadIdle(Duration.ofNanos(1)); // the server's would unload it; the request's keeps it
+        assertThat(a.status()).isEqualTo(ModelHost.Status.READY);
+        try (ModelHost.Lease onA = host.lease(a)) {
+            onA.keepAlive(null); // back to the server's
+        }
+        host.unloadIdle(Duration.ofNanos(1));
+        assertThat(a.status()).isEqualTo(ModelHost.Status.UNLOADED);
+        assertThat(loads).containsExactly("a", "b", "a");
+    }
 }

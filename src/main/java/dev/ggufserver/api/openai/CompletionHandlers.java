@@ -70,6 +70,7 @@ public final class CompletionHandlers {
         // held for the whole completion: the model is not unloaded under it
         try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model(),
                 ModelsHandler.Use.GENERATE)) {
+            lease.keepAlive(request.common().keepAlive());
             chatCompletion(ctx, request, lease.model());
         }
     }
@@ -166,6 +167,7 @@ public final class CompletionHandlers {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
         try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model(),
                 ModelsHandler.Use.GENERATE)) {
+            lease.keepAlive(request.common().keepAlive());
             textCompletion(ctx, request, lease.model());
         }
     }

@@ -48,7 +48,9 @@ public final class EmbeddingsHandler {
         List<EmbeddingInput> inputs = inputs(request);
         boolean base64 = base64(request.encodingFormat());
         Integer dimensions = NumberChecks.integer(request.dimensions(), "dimensions", 1, Integer.MAX_VALUE);
+        java.time.Duration keepAlive = RequestValidator.keepAlive(request.keepAlive());
         try (ModelHost.Lease lease = ModelsHandler.lease(host, request.model(), ModelsHandler.Use.EMBED)) {
+            lease.keepAlive(keepAlive);
             ServedModel model = lease.model();
             ModelInfo info = model.info();
             if (dimensions != null && dimensions != info.embeddingDimensions()) {

@@ -53,7 +53,7 @@ public final class RequestParser {
      * request names none.
      */
     public record Common(boolean stream, boolean includeUsage, Integer maxTokens, Sampling sampling,
-                         List<String> stop, StructuredOutput output, String model) {
+                         List<String> stop, StructuredOutput output, String model, java.time.Duration keepAlive) {
     }
 
     /**

@@ -204,7 +204,65 @@ final class RequestValidator {
                 r.ignoreEos() != null && r.ignoreEos(),
                 logitBias(r.logitBias()));
         return new Common(stream, includeUsage, maxTokens, sampling, stop(r.stop()),
-                structuredOutput(r.responseFormat(), r.grammar(), sampling.ignoreEos()), r.model());
+                structuredOutput(r.responseFormat(), r.grammar(), sampling.ignoreEos()), r.model(),
+                keepAlive(r.keepAlive()));
+    }
+
+    /** Longest keep_alive a request may ask for (a negative one means for good). */
+    private static final java.time.Duration MAX_KEEP_ALIVE = java.time.Duration.ofDays(365);
+    private static final java.util.regex.Pattern GO_DURATION = java.util.regex.Pattern.compile(
+            "(\\d+(?:\\.\\d+)?)(ms|s|m|h)");
+
+    /**
+     * Ollama's {@code keep_alive}: seconds as a number, or a duration as Go writes it ({@code "10m"},
+     * {@code "1h30m"}, {@code "300ms"}, or a number in a string); 0 unloads the model once the request ends, a
+     * negative value keeps it loaded for good. Null when absent.
+     */
+    static java.time.Duration keepAlive(JsonNode v) {
+        if (absent(v)) {
+            return null;
+        }
+        String problem = "keep_alive must be a number of seconds or a duration such as \"5m\", \"1h30m\" or \"-1\"";
+        double seconds;
+        if (v.isNumber()) {
+            seconds = v.asDouble();
+        } else if (v.isTextual() && v.asText().matches("-?\\d+(\\.\\d+)?")) {
+            seconds = Double.parseDouble(v.asText());
+        } else if (v.isTextual()) {
+            String text = v.asText();
+            boolean negative = text.startsWith("-");
+            String rest = negative ? text.substring(1) : text;
+            java.util.regex.Matcher m = GO_DURATION.matcher(rest);
+            int at = 0;
+            seconds = 0;
+            while (m.find() && m.start() == at) {
+                double n = Double.parseDouble(m.group(1));
+                seconds += switch (m.group(2)) {
+                    case "ms" -> n / 1000;
+                    case "s" -> n;
+                    case "m" -> n * 60;
+                    default -> n * 3600;
+                };
+                at = m.end();
+            }
+            if (at == 0 || at != rest.length()) {
+                throw ApiException.invalid("keep_alive", problem + ", not " + v);
+            }
+            seconds = negative ? -seconds : seconds;
+        } else {
+            throw ApiException.invalid("keep_alive", problem + ", not " + v);
+        }
+        if (!Double.isFinite(seconds)) {
+            throw ApiException.invalid("keep_alive", problem + ", not " + v);
+        }
+        if (seconds < 0) {
+            return dev.ggufserver.generation.ModelHost.KEEP_LOADED;
+        }
+        if (seconds > MAX_KEEP_ALIVE.toSeconds()) {
+            throw ApiException.invalid("keep_alive", "keep_alive is at most a year (a negative value keeps the "
+                    + "model loaded for good)");
+        }
+        return java.time.Duration.ofNanos((long) (seconds * 1e9));
     }
 
     private static List<String> stop(Stop stop) {

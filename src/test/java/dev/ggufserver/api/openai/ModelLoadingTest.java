@@ -122,4 +122,36 @@ class ModelLoadingTest {
             assertThat(server.engine().workerPid().orElseThrow()).isNotIn(pids);
         }
     }
+
+    @Test
+    void aRequestsKeepAliveUnloadsItsModelAfterItOrKeepsIt() throws Exception {
+        try (GgufServer server = start(new ServerConfig.ModelLoading(0, null))) {
+            Http http = new Http("http://127.0.0.1:" + server.port());
+            long hermesPid = server.engines().get(1).workerPid().orElseThrow();
+
+            Http.Response once = http.post(CHAT, json("{'model':'hermes','messages':[{'role':'user','content':'hi'}],"
+                    + "'keep_alive':0}"));
+            assertThat(once.status()).as(once.body()).isEqualTo(200);
+            awaitEnd(hermesPid); // unloaded as the request ended: its process is gone
+            assertThat(status(http, "hermes")).isEqualTo("unloaded");
+            assertThat(status(http, "tiny-r1")).isEqualTo("ready");
+
+            Http.Response brief = http.post("/v1/completions", json("{'model':'hermes','prompt':'hi',"
+                    + "'max_tokens':2,'keep_alive':'1s'}"));
+            assertThat(brief.status()).as(brief.body()).isEqualTo(200); // loaded again for it
+            long reloaded = server.engines().get(1).workerPid().orElseThrow();
+            assertThat(reloaded).isNotEqualTo(hermesPid);
+            Await.until("hermes unloads a second after its request", Duration.ofSeconds(30),
+                    () -> status(http, "hermes").equals("unloaded"));
+            awaitEnd(reloaded);
+
+            for (String bad : List.of("'5 minutes'", "true", "{}", "1e30")) {
+                Http.Response r = http.post(CHAT, json("{'messages':[{'role':'user','content':'hi'}],'keep_alive':"
+                        + bad + "}"));
+                assertThat(r.status()).as(bad).isEqualTo(400);
+                assertThat(r.json().at("/error/param").asText()).isEqualTo("keep_alive");
+            }
+            assertThat(status(http, "tiny-r1")).as("no keep_alive: the server's (for good)").isEqualTo("ready");
+        }
+    }
 }

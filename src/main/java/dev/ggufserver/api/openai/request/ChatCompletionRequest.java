@@ -47,5 +47,6 @@ public record ChatCompletionRequest(
         JsonNode reasoningEffort,
         JsonNode thinkingBudgetTokens,
         JsonNode reasoningBudgetTokens,
-        JsonNode chatTemplateKwargs) implements SamplingFields {
+        JsonNode chatTemplateKwargs,
+        JsonNode keepAlive) implements SamplingFields {
 }

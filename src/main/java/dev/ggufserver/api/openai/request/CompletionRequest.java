@@ -29,5 +29,6 @@ public record CompletionRequest(
         JsonNode echo,
         JsonNode bestOf,
         JsonNode suffix,
-        JsonNode logprobs) implements SamplingFields {
+        JsonNode logprobs,
+        JsonNode keepAlive) implements SamplingFields {
 }

@@ -13,5 +13,6 @@ public record EmbeddingRequest(
         EmbeddingRequestInput input,
         JsonNode encodingFormat,
         JsonNode dimensions,
-        String user) {
+        String user,
+        JsonNode keepAlive) {
 }

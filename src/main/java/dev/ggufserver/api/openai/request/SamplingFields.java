@@ -37,6 +37,9 @@ public interface SamplingFields {
 
     JsonNode logitBias();
 
+    /** Ollama's: how long the model stays loaded after this request. */
+    JsonNode keepAlive();
+
     Stop stop();
 
     JsonNode n();
