@@ -56,7 +56,7 @@ public final class HttpServer {
         ObjectMapper mapper = Json.mapper();
         HttpOptions options = settings.options();
         CompletionHandlers completions = new CompletionHandlers(host, mapper, options.maxMessages(),
-                options.maxPromptChars(), options.logPrompts());
+                options.maxPromptChars(), options.logPrompts(), options.keepAliveMillis());
         ModelsHandler models = new ModelsHandler(host);
         EmbeddingsHandler embeddings = new EmbeddingsHandler(host, mapper, options.maxEmbeddingInputs(),
                 options.maxPromptChars());

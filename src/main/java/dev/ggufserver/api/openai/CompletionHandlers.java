@@ -38,14 +38,25 @@ public final class CompletionHandlers {
     private final CompletionResponder responder;
     private final int maxPromptChars;
     private final ObjectMapper mapper;
+    /** ": ping" every this often on a stream that waits (for a model to load, for a slot, for a token). */
+    private final long keepAliveMillis;
+    /** Sends the pings of streams waiting for their model to load (a model's own timer exists once it is loaded). */
+    private static final java.util.concurrent.ScheduledExecutorService loadPings =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "load-keep-alive");
+                t.setDaemon(true);
+                return t;
+            });
 
     /**
      * @param maxMessages    most messages in a chat request
      * @param maxPromptChars most characters of prompt text in a request
      * @param logPrompts     log prompts and answers (they are the users' data: off unless asked for)
+     * @param keepAliveMillis interval of ": ping" comments on streams that wait for their model to load
      */
     public CompletionHandlers(ModelHost host, ObjectMapper mapper, int maxMessages, int maxPromptChars,
-                              boolean logPrompts) {
+                              boolean logPrompts, long keepAliveMillis) {
+        this.keepAliveMillis = keepAliveMillis;
         this.host = host;
         this.parser = new RequestParser(mapper, maxMessages, maxPromptChars);
         this.maxPromptChars = maxPromptChars;
@@ -61,6 +72,15 @@ public final class CompletionHandlers {
         admitted(ctx, this::textCompletion);
     }
 
+    /** The model the request names, loaded; a streamed request gets pings while it loads (null: it failed then). */
+    private ModelHost.Lease lease(Context ctx, RequestParser.Common common) {
+        if (!common.stream()) {
+            return ModelsHandler.lease(host, common.model(), ModelsHandler.Use.GENERATE);
+        }
+        return ModelsHandler.leaseStreaming(host, common.model(), ModelsHandler.Use.GENERATE,
+                SseStream.of(ctx, mapper), loadPings, keepAliveMillis);
+    }
+
     private void admitted(Context ctx, java.util.function.Consumer<Context> completion) {
         ModelsHandler.whileServing(host, () -> completion.accept(ctx));
     }
@@ -68,8 +88,10 @@ public final class CompletionHandlers {
     private void chatCompletion(Context ctx) {
         RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
         // held for the whole completion: the model is not unloaded under it
-        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model(),
-                ModelsHandler.Use.GENERATE)) {
+        try (ModelHost.Lease lease = lease(ctx, request.common())) {
+            if (lease == null) {
+                return; // the model failed to load once the stream had begun: its error event was the answer
+            }
             lease.keepAlive(request.common().keepAlive());
             chatCompletion(ctx, request, lease.model());
         }
@@ -165,8 +187,10 @@ public final class CompletionHandlers {
 
     private void textCompletion(Context ctx) {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
-        try (ModelHost.Lease lease = ModelsHandler.lease(host, request.common().model(),
-                ModelsHandler.Use.GENERATE)) {
+        try (ModelHost.Lease lease = lease(ctx, request.common())) {
+            if (lease == null) {
+                return; // the model failed to load once the stream had begun: its error event was the answer
+            }
             lease.keepAlive(request.common().keepAlive());
             textCompletion(ctx, request, lease.model());
         }

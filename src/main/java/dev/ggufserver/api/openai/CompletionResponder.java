@@ -93,7 +93,7 @@ final class CompletionResponder {
 
     private void stream(Context ctx, ServedModel model, PreparedCompletion completion, ResponseShape shape,
                         boolean includeUsage, String promptParam) {
-        SseStream sse = new SseStream(ctx.res(), mapper);
+        SseStream sse = SseStream.of(ctx, mapper); // perhaps begun by pings while the model loaded
         ClientConnection connection = ClientConnection.of(ctx.req());
         StringBuilder transcript = new StringBuilder(); // only with --log-prompts
         CompletionSink sink = new CompletionSink() {

@@ -7,6 +7,7 @@ import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
 import dev.ggufserver.reasoning.ThinkSplitter;
 import io.javalin.http.Context;
+import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,12 +68,60 @@ public final class ModelsHandler {
      * cannot serve it now. The caller closes it when the request ends.
      */
     static ModelHost.Lease lease(ModelHost host, String requested, Use use) {
+        return lease(host, entry(host, requested, use));
+    }
+
+    /**
+     * The same for a streamed request: while the model loads, the stream begins and a {@code : ping} comment
+     * keeps it open every {@code intervalMillis}, from the first interval on (a load that fails at once is still a
+     * plain 503). A failure once the stream has begun is its error event, and then the result is null: the
+     * request is over.
+     */
+    static ModelHost.Lease leaseStreaming(ModelHost host, String requested, Use use, SseStream sse,
+                                          java.util.concurrent.ScheduledExecutorService timer, long intervalMillis) {
+        ModelHost.Entry entry = entry(host, requested, use);
+        if (entry.model().isPresent()) {
+            return lease(host, entry);
+        }
+        java.util.concurrent.ScheduledFuture<?> pings = timer.scheduleAtFixedRate(() -> {
+            try {
+                sse.ping();
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("the client is gone", e); // stops the pings
+            }
+        }, intervalMillis, intervalMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            return lease(host, entry);
+        } catch (ApiException e) {
+            pings.cancel(false);
+            synchronized (sse) { // no ping between the check and the error event
+                if (!sse.committed()) {
+                    throw e;
+                }
+                try {
+                    sse.event(e.body());
+                    sse.flush();
+                } catch (IOException ignored) {
+                    // the client is gone as well
+                }
+            }
+            return null;
+        } finally {
+            pings.cancel(false);
+        }
+    }
+
+    private static ModelHost.Entry entry(ModelHost host, String requested, Use use) {
         if (host.status() == ModelHost.Status.DRAINING || host.entries().isEmpty()) {
             throw notReady(host);
         }
         ModelHost.Entry entry = host.resolve(requested).orElseThrow(() -> ApiException.notFound("The model '"
                 + requested + "' does not exist; this server serves " + served(host) + ".", "model_not_found"));
         requireUse(host, entry, use);
+        return entry;
+    }
+
+    private static ModelHost.Lease lease(ModelHost host, ModelHost.Entry entry) {
         if (entry.model().isEmpty() && !host.isStartedUp()) {
             throw notReady(entry); // the server is still starting: it loads its models itself
         }

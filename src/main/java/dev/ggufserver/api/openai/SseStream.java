@@ -27,9 +27,21 @@ final class SseStream {
     private final ByteArrayOutputStream frame = new ByteArrayOutputStream(512);
     private ServletOutputStream out;
 
+    private static final String ATTRIBUTE = "gguf.sse-stream";
+
     SseStream(HttpServletResponse response, ObjectMapper mapper) {
         this.response = response;
         this.mapper = mapper;
+    }
+
+    /** The request's stream: one per response, whoever writes first (pings while a model loads, then the answer). */
+    static SseStream of(io.javalin.http.Context ctx, ObjectMapper mapper) {
+        SseStream sse = ctx.attribute(ATTRIBUTE);
+        if (sse == null) {
+            sse = new SseStream(ctx.res(), mapper);
+            ctx.attribute(ATTRIBUTE, sse);
+        }
+        return sse;
     }
 
     synchronized boolean committed() {

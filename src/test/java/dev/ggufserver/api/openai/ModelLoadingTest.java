@@ -154,4 +154,37 @@ class ModelLoadingTest {
             assertThat(status(http, "tiny-r1")).as("no keep_alive: the server's (for good)").isEqualTo("ready");
         }
     }
+
+    @Test
+    void aStreamWaitingForItsModelToLoadIsKeptOpenByPingsAndALoadFailureIsItsErrorEvent(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path broken = java.nio.file.Files.copy(RealServers.tinyModelHermes(), dir.resolve("broken.gguf"));
+        ServerConfig config = ServerConfig.of(RealServers.tinyModel(), "127.0.0.1", 0, 2048, 2, 2, "tiny-r1")
+                .withOtherModels(List.of(new ServerConfig.NamedModel("hermes", RealServers.tinyModelHermes()),
+                        new ServerConfig.NamedModel("broken", broken)))
+                .withLoading(new ServerConfig.ModelLoading(1, null));
+        try (GgufServer server = GgufServer.start(config.withQueue(config.maxQueue(), config.queueTimeout(), 100))) {
+            Http http = new Http("http://127.0.0.1:" + server.port());
+            // the file goes bad after the server checked it: its engine process will fail to load it
+            java.nio.file.Files.write(broken, new byte[]{'G', 'G', 'U', 'F', 3, 0, 0, 0});
+
+            List<String> lines = http.postLines(CHAT, json("{'model':'hermes','messages':[{'role':'user',"
+                    + "'content':'hi'}],'stream':true}")).body().filter(l -> !l.isEmpty()).toList();
+            assertThat(lines.get(0)).as("pinged while hermes loaded").isEqualTo(": ping");
+            assertThat(lines.get(lines.size() - 1)).isEqualTo("data: [DONE]");
+            assertThat(String.join("\n", lines)).contains(TinyModel.ANSWER.substring(0, 5));
+
+            List<String> failed = http.postLines(CHAT, json("{'model':'broken','messages':[{'role':'user',"
+                    + "'content':'hi'}],'stream':true}")).body().filter(l -> !l.isEmpty()).toList();
+            assertThat(failed.get(0)).isEqualTo(": ping");
+            assertThat(failed.get(failed.size() - 1)).startsWith("data: {\"error\"").contains("model_failed");
+
+            Http.Response whole = http.post(CHAT, json("{'model':'broken','messages':[{'role':'user',"
+                    + "'content':'hi'}]}"));
+            assertThat(whole.status()).isEqualTo(503);
+            assertThat(whole.header("Retry-After")).isNotNull();
+            assertThat(whole.json().at("/error/code").asText()).isEqualTo("model_failed");
+            assertThat(calls(http, "tiny-r1")).isEqualTo(1); // the others still serve
+        }
+    }
 }
