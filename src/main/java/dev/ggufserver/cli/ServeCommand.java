@@ -8,6 +8,7 @@ import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkingBudget;
 import dev.ggufserver.reasoning.ThinkingBudgets;
 import dev.ggufserver.server.HttpOptions;
+import dev.ggufserver.server.ModelPresets;
 import dev.ggufserver.server.ServerConfig;
 import dev.ggufserver.server.StartupException;
 import java.io.IOException;
@@ -44,6 +45,14 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions models;
+
+    @Option(names = "--models-config", paramLabel = "FILE", defaultValue = "${env:GGUF_SERVER_MODELS_CONFIG}",
+            description = "A YAML file of per-model settings (ctx-size, parallel) and models to serve by name "
+                    + "(model: REF); see the README.")
+    Path modelsConfig;
+
+    /** Read by call(): the --models-config entries. */
+    private List<ModelPresets.Preset> presets = List.of();
 
     @Option(names = "--max-loaded-models", paramLabel = "N|auto",
             defaultValue = "${env:GGUF_SERVER_MAX_LOADED_MODELS:-auto}",
@@ -227,7 +236,22 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         validateOptions();
-        List<String> specs = modelSpecs == null ? List.of() : modelSpecs.stream().filter(m -> !m.isBlank()).toList();
+        List<String> specs = new ArrayList<>(modelSpecs == null ? List.of()
+                : modelSpecs.stream().filter(m -> !m.isBlank()).toList());
+        if (modelsConfig != null) {
+            try {
+                presets = ModelPresets.read(modelsConfig);
+            } catch (ModelPresets.Invalid e) {
+                throw usage("--models-config " + e.getMessage());
+            }
+            // a preset with a model is served too, after the --model ones, unless --model named it already
+            for (ModelPresets.Preset preset : presets) {
+                boolean named = specs.stream().anyMatch(spec -> spec.startsWith(preset.name() + "="));
+                if (preset.reference() != null && !named) {
+                    specs.add(preset.name() + "=" + preset.reference());
+                }
+            }
+        }
         if (specs.isEmpty()) {
             specs = List.of(ModelReference.DEFAULT);
         }
@@ -338,6 +362,15 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /** --models-config's settings by model name. */
+    private java.util.Map<String, ServerConfig.ModelSettings> perModel() {
+        java.util.Map<String, ServerConfig.ModelSettings> settings = new java.util.HashMap<>();
+        for (ModelPresets.Preset preset : presets) {
+            settings.put(preset.name(), new ServerConfig.ModelSettings(preset.contextPerRequest(), preset.parallel()));
+        }
+        return settings;
+    }
+
     private ThinkingBudgets thinkingBudgets() {
         return ThinkingBudgets.DEFAULTS.withDefault(reasoningBudget)
                 .with(ReasoningEffort.MINIMAL, budgetMinimal)
@@ -367,7 +400,7 @@ public final class ServeCommand implements Callable<Integer> {
                 specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of(),
                 new ServerConfig.ModelLoading(maxLoaded(),
                         keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds),
-                        serveModelsDir ? models.modelsDir : null));
+                        serveModelsDir ? models.modelsDir : null, perModel()));
     }
 
     /** The keys from --api-key and --api-key-file together. */

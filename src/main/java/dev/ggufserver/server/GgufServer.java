@@ -229,12 +229,14 @@ public final class GgufServer implements AutoCloseable {
 
     private static ModelInfo infoOf(ServerConfig config, ServerConfig.NamedModel model, GgufFile gguf) {
         long trained = gguf.archInteger("context_length").orElse(0L);
-        int context = config.contextPerRequest();
+        ServerConfig.ModelSettings own = config.loading().settingsOf(model.alias(), config.contextPerRequest(),
+                config.parallel());
+        int context = own.contextPerRequest();
         if (gguf.embeds() && trained > 0 && trained < context) {
             // an encoder has no positions past its trained length (its position table ends there)
             context = (int) trained;
         }
-        return new ModelInfo(model.alias(), context, config.parallel(),
+        return new ModelInfo(model.alias(), context, own.parallel(),
                 gguf.architecture(), gguf.parameterCount(), gguf.quantization(), gguf.fileSize(),
                 trained, gguf.chatTemplate().isPresent(),
                 ModelStore.knownSha256(model.file()).orElse(null), gguf.vocabularySize(),
@@ -248,7 +250,7 @@ public final class GgufServer implements AutoCloseable {
         // pools most of them (a file that declares one keeps it)
         String pooling = info.embeddings() && gguf.declaredPooling() == 0 ? "mean" : null;
         WorkerEngine engine = WorkerEngine.start(new WorkerEngine.Settings(file, info.contextPerRequest(),
-                config.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
+                info.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
                 config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks(), info.embeddings(),
                 pooling), info);
         if (info.embeddings()) {

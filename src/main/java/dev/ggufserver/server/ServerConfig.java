@@ -32,6 +32,10 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
                            ToolCallFormat toolCallFormat, ThinkingBudgets thinkingBudgets,
                            List<NamedModel> otherModels, ModelLoading loading) {
     /** A model served by name: {@code alias} is its id in requests and {@code /v1/models}. */
+    /** One model's own context per request and parallel slots (null: the server's). */
+    public record ModelSettings(Integer contextPerRequest, Integer parallel) {
+    }
+
     public record NamedModel(String alias, Path file) {
     }
 
@@ -42,8 +46,10 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
      * @param keepAlive      an idle model is unloaded after this long (it loads again on demand); null: never
      * @param servedDirectory every GGUF in it is served by its file name, loaded on demand (files added later
      *                       too, found when a request names them); null: none
+     * @param perModel       models' own settings by name (--models-config)
      */
-    public record ModelLoading(int maxLoaded, Duration keepAlive, Path servedDirectory) {
+    public record ModelLoading(int maxLoaded, Duration keepAlive, Path servedDirectory,
+                               java.util.Map<String, ModelSettings> perModel) {
         /** Every model loaded at start, for good. */
         public static final ModelLoading ALL = new ModelLoading(0, null, null);
         /** {@code maxLoaded}: as many as fit in memory (all of them when they all fit). */
@@ -53,7 +59,19 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
             this(maxLoaded, keepAlive, null);
         }
 
+        public ModelLoading(int maxLoaded, Duration keepAlive, Path servedDirectory) {
+            this(maxLoaded, keepAlive, servedDirectory, java.util.Map.of());
+        }
+
+        /** The settings of the model served as {@code name}: its own (--models-config) where it has them. */
+        public ModelSettings settingsOf(String name, int contextPerRequest, int parallel) {
+            ModelSettings own = perModel.get(name);
+            return new ModelSettings(own != null && own.contextPerRequest() != null ? own.contextPerRequest()
+                    : contextPerRequest, own != null && own.parallel() != null ? own.parallel() : parallel);
+        }
+
         public ModelLoading {
+            perModel = java.util.Map.copyOf(perModel);
             if (maxLoaded < AUTO || (keepAlive != null && (keepAlive.isNegative() || keepAlive.isZero()))) {
                 throw new IllegalArgumentException("maxLoaded must be AUTO, 0 or more, and keepAlive positive");
             }

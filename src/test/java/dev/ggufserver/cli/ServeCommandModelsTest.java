@@ -75,4 +75,31 @@ class ServeCommandModelsTest {
                     .hasMessageContaining("--max-loaded-models must be auto, 0 (no limit) or a number up to 1000");
         }
     }
+
+    @Test
+    void aModelsConfigAddsItsModelsAfterTheOnesNamedAndGivesEachItsSettings() throws Exception {
+        Path r1 = TinyModel.write(dir, "tiny-r1.gguf", TinyModel.officialTemplate());
+        Path other = TinyModel.write(dir, "other.gguf", TinyModel.officialTemplate());
+        Path config = Files.writeString(dir.resolve("models.yaml"), "models:\n"
+                + "  chat:\n    ctx-size: 1024\n"
+                + "  second:\n    model: " + other + "\n    parallel: 1\n"
+                + "  chat-again:\n    model: " + r1 + "\n");
+
+        ServerConfig parsed = parse("--model", "chat=" + r1, "--models-config", config.toString(),
+                "--models-dir", dir.toString(), "--ctx-size", "4096", "--parallel", "3").config;
+
+        assertThat(parsed.models()).extracting(ServerConfig.NamedModel::alias)
+                .containsExactly("chat", "second", "chat-again");
+        ServerConfig.ModelLoading loading = parsed.loading();
+        assertThat(loading.settingsOf("chat", 4096, 3)).isEqualTo(new ServerConfig.ModelSettings(1024, 3));
+        assertThat(loading.settingsOf("second", 4096, 3)).isEqualTo(new ServerConfig.ModelSettings(4096, 1));
+        assertThat(loading.settingsOf("unnamed", 4096, 3)).isEqualTo(new ServerConfig.ModelSettings(4096, 3));
+
+        Path onlyConfig = parse("--models-config", config.toString(), "--models-dir", dir.toString()).config
+                .models().get(0).file();
+        assertThat(onlyConfig).as("without --model the file's first model is the default").isEqualTo(other);
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), "models:\n  chat:\n    ctx: 1\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse("--model", r1.toString(), "--models-config",
+                bad.toString(), "--models-dir", dir.toString())).hasMessageContaining("models.chat.ctx is not a setting");
+    }
 }

@@ -187,4 +187,32 @@ class ModelLoadingTest {
             assertThat(calls(http, "tiny-r1")).isEqualTo(1); // the others still serve
         }
     }
+
+    @Test
+    void eachModelRunsWithItsOwnContextAndSlotsFromItsSettings() throws Exception {
+        ServerConfig.ModelLoading loading = new ServerConfig.ModelLoading(0, null, null,
+                java.util.Map.of("hermes", new ServerConfig.ModelSettings(1024, 1)));
+        try (GgufServer server = start(loading)) {
+            Http http = new Http("http://127.0.0.1:" + server.port());
+
+            JsonNode hermes = http.get("/v1/models/hermes").json().get("meta");
+            JsonNode r1 = http.get("/v1/models/tiny-r1").json().get("meta");
+            assertThat(hermes.get("context_length").asInt()).isEqualTo(1024);
+            assertThat(hermes.get("parallel").asInt()).isEqualTo(1);
+            assertThat(r1.get("context_length").asInt()).isEqualTo(2048);
+            assertThat(r1.get("parallel").asInt()).isEqualTo(2);
+            assertThat(http.get("/metrics").body()).contains("gguf_slots_capacity{model=\"hermes\"} 1.0")
+                    .contains("gguf_slots_capacity{model=\"tiny-r1\"} 2.0");
+            // the engine holds 1024 tokens per request: a prompt of more is refused by it, not by a number we show
+            String longPrompt = "hi ".repeat(400); // about 1200 tokens
+            Http.Response tooLong = http.post(CHAT, json("{'model':'hermes','messages':[{'role':'user','content':'"
+                    + longPrompt + "'}]}"));
+            assertThat(tooLong.status()).isEqualTo(400);
+            assertThat(tooLong.json().at("/error/code").asText()).isEqualTo("context_length_exceeded");
+            assertThat(tooLong.json().at("/error/message").asText()).contains("1024 tokens");
+            Http.Response fits = http.post(CHAT, json("{'model':'tiny-r1','messages':[{'role':'user','content':'"
+                    + longPrompt + "'}],'max_tokens':4}"));
+            assertThat(fits.status()).as(fits.body()).isEqualTo(200);
+        }
+    }
 }
