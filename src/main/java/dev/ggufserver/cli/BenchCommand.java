@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,6 +42,24 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--compare", paramLabel = "URL", description = "A second server to run the same load against.")
     String compare;
+
+    @Option(names = "--start", paramLabel = "COMMAND",
+            description = "A shell command that starts the server at --url: bench starts it, waits for /health, "
+                    + "measures, and stops it before the other server starts (one server alive at a time).")
+    String start;
+
+    @Option(names = "--compare-start", paramLabel = "COMMAND",
+            description = "The same for the --compare server.")
+    String compareStart;
+
+    @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
+            description = "With --start: measure each server N times, alternating, and report the best and the "
+                    + "median of each (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--start-timeout", defaultValue = "600", paramLabel = "SECONDS",
+            description = "How long a started server may take to answer /health (default: ${DEFAULT-VALUE}).")
+    int startTimeoutSeconds;
 
     @Option(names = "--concurrency", defaultValue = "1", description = "Streams at once (default: ${DEFAULT-VALUE}).")
     int concurrency;
@@ -135,6 +154,9 @@ public final class BenchCommand implements Callable<Integer> {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         if (embeddingInputs > 0) {
             return embeddings(client);
+        }
+        if (start != null || compareStart != null) {
+            return oneAtATime(client);
         }
         warmUp(client, url);
         if (compare != null) {
@@ -352,6 +374,118 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  errors %d%n", r.errors());
         r.samples().stream().filter(s -> s.error() != null).limit(3)
                 .forEach(s -> System.out.println("    " + s.error()));
+    }
+
+    /** A metric of a run, named as the report prints it, higher or lower being better. */
+    private record Metric(String name, java.util.function.ToDoubleFunction<Report> value, boolean higherIsBetter) {
+    }
+
+    private static final List<Metric> METRICS = List.of(
+            new Metric("decode tokens/s per stream (p50)", r -> r.percentile(Sample::decodeTokensPerSecond, 50), true),
+            new Metric("aggregate tokens/s", Report::aggregate, true),
+            new Metric("prompt tokens/s (p50)", r -> r.percentile(Sample::serverPromptPerSecond, 50), true),
+            new Metric("time to first token ms (p50)", r -> r.percentile(Sample::firstTokenMs, 50), false),
+            new Metric("whole request ms (p50)", r -> r.percentile(Sample::totalMs, 50), false));
+
+    /**
+     * Starts each server itself, measures it and stops it before the next starts, so that their threads never
+     * compete for the cores (two servers alive at once distort each other's figures); with --rounds, alternately,
+     * then the best and the median of each metric.
+     */
+    private int oneAtATime(HttpClient client) throws Exception {
+        if (compare != null && compareStart == null || compare == null && compareStart != null) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--compare-start goes with --compare (and --start with --url)");
+        }
+        List<Report> ours = new ArrayList<>();
+        List<Report> theirs = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            ours.add(measureStarted(client, url, start, round));
+            if (compare != null) {
+                theirs.add(measureStarted(client, compare, compareStart, round));
+            }
+        }
+        System.out.printf(Locale.ROOT, "%nover %d round(s), one server alive at a time%n", rounds);
+        System.out.printf(Locale.ROOT, "  %-34s %12s %12s%s%n", "", "best", "median",
+                compare == null ? "" : String.format(Locale.ROOT, " %12s %12s %9s %9s", "best (2)", "median (2)",
+                        "ratio b", "ratio m"));
+        for (Metric m : METRICS) {
+            double[] a = summary(ours, m);
+            if (compare == null) {
+                System.out.printf(Locale.ROOT, "  %-34s %12.1f %12.1f%n", m.name(), a[0], a[1]);
+            } else {
+                double[] b = summary(theirs, m);
+                System.out.printf(Locale.ROOT, "  %-34s %12.1f %12.1f %12.1f %12.1f %9.3f %9.3f%n", m.name(), a[0],
+                        a[1], b[0], b[1], a[0] / b[0], a[1] / b[1]);
+            }
+        }
+        long errors = ours.stream().mapToLong(Report::errors).sum() + theirs.stream().mapToLong(Report::errors).sum();
+        return errors == 0 ? 0 : 1;
+    }
+
+    /** {best, median} of a metric over runs. */
+    private static double[] summary(List<Report> runs, Metric m) {
+        List<Double> values = new ArrayList<>(runs.stream().mapToDouble(m.value()).boxed().toList());
+        Collections.sort(values);
+        double best = m.higherIsBetter() ? values.get(values.size() - 1) : values.get(0);
+        int n = values.size();
+        double median = n % 2 == 1 ? values.get(n / 2) : (values.get(n / 2 - 1) + values.get(n / 2)) / 2;
+        return new double[]{best, median};
+    }
+
+    private Report measureStarted(HttpClient client, String base, String command, int round) throws Exception {
+        System.out.printf(Locale.ROOT, "%nround %d: starting %s%n", round, command);
+        Process server = new ProcessBuilder("/bin/sh", "-c", command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitHealthy(client, base, server);
+            warmUp(client, base);
+            Report report = run(client, base);
+            print(report);
+            return report;
+        } finally {
+            stop(server);
+        }
+    }
+
+    private void awaitHealthy(HttpClient client, String base, Process server) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(startTimeoutSeconds);
+        HttpRequest health = HttpRequest.newBuilder(URI.create(base + "/health")).timeout(Duration.ofSeconds(5))
+                .build();
+        while (true) {
+            if (!server.isAlive()) {
+                throw new IllegalStateException("the server exited with code " + server.exitValue()
+                        + " before it was ready");
+            }
+            try {
+                if (client.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (java.io.IOException e) {
+                // not listening yet
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the server did not answer /health within " + startTimeoutSeconds
+                        + " s");
+            }
+            server.waitFor(200, TimeUnit.MILLISECONDS); // returns at once if it exits
+        }
+    }
+
+    /** SIGTERM to the server and everything it started, then SIGKILL for what is still alive after 30 s. */
+    private static void stop(Process server) throws InterruptedException {
+        List<ProcessHandle> tree = new ArrayList<>(server.descendants().toList());
+        tree.add(server.toHandle());
+        tree.forEach(ProcessHandle::destroy);
+        for (ProcessHandle p : tree) {
+            try {
+                p.onExit().get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.onExit().join();
+            }
+        }
     }
 
     /** The embeddings mode: the same inputs for every request (--requests of them, --concurrency at once). */

@@ -199,4 +199,47 @@ class BenchCommandTest {
         assertThat(Double.parseDouble(cut.group(2))).isNotNegative();
         assertThat(generatedTokens(url) - before).isEqualTo(2 * 24);
     }
+
+    private static boolean listening(int port) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String serverCommand(int port) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return "'" + java + "' -cp '" + System.getProperty("java.class.path") + "' dev.ggufserver.cli.Main --model '"
+                + RealServers.tinyModel() + "' --port " + port + " --ctx-size 256 --parallel 1 --threads 1";
+    }
+
+    @Test
+    void startsAndStopsEachServerItselfOneAtATimeAndReportsTheBestAndTheMedian() throws Exception {
+        int ours = freePort();
+        int theirs = freePort();
+
+        String report = bench("--url", "http://127.0.0.1:" + ours, "--start", serverCommand(ours),
+                "--compare", "http://127.0.0.1:" + theirs, "--compare-start", serverCommand(theirs),
+                "--rounds", "2", "--requests", "2", "--prompt-tokens", "2", "--max-tokens", "4", "--warmup", "1");
+
+        assertThat(report.split("round \\d: starting", -1)).hasSize(5); // ours, theirs, ours, theirs
+        assertThat(report).containsSubsequence("round 1: starting", ":" + ours, "round 1: starting", ":" + theirs,
+                "round 2: starting", ":" + ours, "round 2: starting", ":" + theirs);
+        Matcher row = Pattern.compile("aggregate tokens/s" + NUMBER + NUMBER + NUMBER + NUMBER + NUMBER + NUMBER)
+                .matcher(report);
+        assertThat(row.find()).as(report).isTrue();
+        assertThat(Double.parseDouble(row.group(1))).as("best").isGreaterThanOrEqualTo(
+                Double.parseDouble(row.group(2))).isPositive();
+        assertThat(report).contains("over 2 round(s), one server alive at a time");
+        for (int port : new int[]{ours, theirs}) { // both stopped: nothing listens there any more
+            assertThat(listening(port)).as("port " + port).isFalse();
+        }
+    }
 }
