@@ -217,6 +217,13 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Let llama.cpp print its own logs.")
     boolean logNative;
 
+    @Option(names = "--native-lib", paramLabel = "PATH", defaultValue = "${env:GGUF_SERVER_NATIVE_LIB}",
+            description = NativeOptions.NATIVE_LIB_DESCRIPTION)
+    String nativeLib;
+
+    @Mixin
+    NativeOptions natives;
+
     /** Set by {@link #call()}: the validated configuration. */
     ServerConfig config;
 
@@ -352,7 +359,9 @@ public final class ServeCommand implements Callable<Integer> {
                 specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of(),
                 new ServerConfig.ModelLoading(maxLoadedModels,
                         keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds),
-                        serveModelsDir ? models.modelsDir : null));
+                        serveModelsDir ? models.modelsDir : null),
+                new ServerConfig.NativeLibraryOptions(nativeLib == null || nativeLib.isBlank() ? null : nativeLib,
+                        natives.directory()));
     }
 
     /** The keys from --api-key and --api-key-file together. */

@@ -9,6 +9,7 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.HELLO;
 import static dev.ggufserver.engine.worker.WorkerProtocol.LOAD_FAILED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.NATIVE_FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PIECE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PING;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PONG;
@@ -27,6 +28,7 @@ import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.engine.llama.LlamaEngine;
+import dev.ggufserver.engine.llama.NativeLibraryLoader;
 import dev.ggufserver.engine.llama.Vocabulary;
 import dev.ggufserver.models.GgufReader;
 import java.io.DataInputStream;
@@ -160,6 +162,14 @@ public final class WorkerMain {
         WorkerProtocol.FrameWriter out = new WorkerProtocol.FrameWriter(WorkerProtocol.outputOf(channel));
         DataInputStream in = WorkerProtocol.input(WorkerProtocol.inputOf(channel));
         out.send(HELLO, body -> body.writeInt(WorkerProtocol.VERSION));
+
+        try { // the library first, on its own: the server falls back from a library that fails, not from a model
+            NativeLibraryLoader.load();
+        } catch (EngineException | RuntimeException | LinkageError e) {
+            out.send(NATIVE_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
+            exit(1);
+            return;
+        }
 
         LlamaEngine engine;
         try {
