@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 
 /** The command line; every option can also come from an environment variable GGUF_SERVER_&lt;NAME&gt;. */
 @Command(name = "gguf-server", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        subcommands = {PullCommand.class, ListCommand.class, RmCommand.class, BenchCommand.class},
+        subcommands = {PullCommand.class, ListCommand.class, RmCommand.class, BenchCommand.class,
+                NativeCommand.class},
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Serves a GGUF model over OpenAI-compatible HTTP endpoints.",
         footer = {"", "Every option can also be set as an environment variable, e.g. GGUF_SERVER_PORT=9000."})
