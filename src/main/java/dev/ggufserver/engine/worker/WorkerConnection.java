@@ -102,6 +102,8 @@ final class WorkerConnection {
     private volatile String nativeFailure;
     /** Whether the worker refused to start for a reason of its own (LOAD_FAILED, a protocol mismatch). */
     private volatile boolean refused;
+    /** Whether its crash report says it died of SIGILL. */
+    private volatile boolean illegalInstruction;
     private volatile SocketChannel channel;
     private volatile WorkerProtocol.FrameWriter writer;
     private volatile Instant readyAt;
@@ -410,8 +412,10 @@ final class WorkerConnection {
         if (process.isAlive()) {
             destroyTree();
         }
-        cleanDirectory(directory).ifPresent(report -> log.error("The engine process left a crash report: {}",
-                report));
+        cleanDirectory(directory).ifPresent(report -> {
+            log.error("The engine process left a crash report: {}", report);
+            illegalInstruction = reportsIllegalInstruction(report);
+        });
         if (readyAt != null) { // one that never got ready is reported by start() to its caller instead
             deathListener.died(this, reason);
         }
@@ -499,9 +503,23 @@ final class WorkerConnection {
         return library;
     }
 
-    /** Whether the worker ended on an illegal instruction: code built for a CPU this one is not. */
+    /**
+     * Whether the worker ended on an illegal instruction: code built for a CPU this one is not. The JVM's crash
+     * handler turns a SIGILL in native code into an abort, so its crash report says so rather than the exit code.
+     */
     boolean diedOfIllegalInstruction() {
-        return !process.isAlive() && process.exitValue() == SIGILL_EXIT;
+        return illegalInstruction || (!process.isAlive() && process.exitValue() == SIGILL_EXIT);
+    }
+
+    /** The first lines of a HotSpot crash report name the signal: "#  SIGILL (0x4) at pc=…". */
+    private static boolean reportsIllegalInstruction(Path report) {
+        try (java.io.Reader reader = Files.newBufferedReader(report, StandardCharsets.ISO_8859_1)) {
+            char[] head = new char[4096];
+            int n = reader.read(head);
+            return n > 0 && new String(head, 0, n).contains("SIGILL");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     Duration readyFor() {

@@ -167,7 +167,7 @@ public final class WorkerMain {
             NativeLibraryLoader.load();
         } catch (EngineException | RuntimeException | LinkageError e) {
             out.send(NATIVE_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
-            exit(1);
+            awaitServerThenExit(in);
             return;
         }
 
@@ -178,7 +178,7 @@ public final class WorkerMain {
                     embeddings, pooling), info, Vocabulary.fromGguf(GgufReader.read(model)));
         } catch (Exception e) {
             out.send(LOAD_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
-            exit(1);
+            awaitServerThenExit(in);
             return;
         }
         Vocabulary vocabulary = engine.vocabulary();
@@ -190,6 +190,22 @@ public final class WorkerMain {
         });
         exitAfterReadyForTest();
         new WorkerMain(engine, out, parallel, embeddings).serve(in);
+    }
+
+    /**
+     * After saying why it cannot start, the worker waits for the server to end it (or close the channel): exiting
+     * at once could let the server see the exit before it read the reason, and take a model's failure for the
+     * native library's or the other way round.
+     */
+    private static void awaitServerThenExit(DataInputStream in) {
+        try {
+            while (in.read() >= 0) {
+                // nothing more is expected
+            }
+        } catch (IOException ignored) {
+            // closed
+        }
+        exit(1);
     }
 
     private void serve(DataInputStream in) throws IOException {
