@@ -105,6 +105,19 @@ class ArchitectureTest {
     }
 
     @Test
+    void theNativeLibraryChoiceStandsBelowTheServer() throws IOException {
+        // the cache, the CPU's features, the build: beside the engine, knowing only its NativeLibrary record and
+        // the name of the engine process's check (nothing here loads a native library)
+        for (Source s : sources()) {
+            if (s.pkg().equals("dev.ggufserver.nativelib")) {
+                assertThat(s.imports()).as(s.file()).allMatch(i -> !i.startsWith("dev.ggufserver.")
+                        || i.equals("dev.ggufserver.nativelib") || i.equals("dev.ggufserver.engine")
+                        || i.equals("dev.ggufserver.engine.llama"));
+            }
+        }
+    }
+
+    @Test
     void theGenerationPathKnowsNothingOfOpenAi() throws IOException {
         assertNoImport("dev.ggufserver.generation", "dev.ggufserver.api");
         assertNoImport("dev.ggufserver.generation", "com.fasterxml");

@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 
 /** The command line; every option can also come from an environment variable GGUF_SERVER_&lt;NAME&gt;. */
 @Command(name = "gguf-server", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        subcommands = {PullCommand.class, ListCommand.class, RmCommand.class, BenchCommand.class},
+        subcommands = {PullCommand.class, ListCommand.class, RmCommand.class, BenchCommand.class,
+                NativeCommand.class},
         sortOptions = false, usageHelpAutoWidth = true,
         description = "Serves a GGUF model over OpenAI-compatible HTTP endpoints.",
         footer = {"", "Every option can also be set as an environment variable, e.g. GGUF_SERVER_PORT=9000."})
@@ -227,6 +228,13 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Let llama.cpp print its own logs.")
     boolean logNative;
 
+    @Option(names = "--native-lib", paramLabel = "PATH", defaultValue = "${env:GGUF_SERVER_NATIVE_LIB}",
+            description = NativeOptions.NATIVE_LIB_DESCRIPTION)
+    String nativeLib;
+
+    @Mixin
+    NativeOptions natives;
+
     /** Set by {@link #call()}: the validated configuration. */
     ServerConfig config;
 
@@ -400,7 +408,9 @@ public final class ServeCommand implements Callable<Integer> {
                 specialTokensInContent, ToolCallFormat.parse(toolFormat).orElse(null), thinkingBudgets(), List.of(),
                 new ServerConfig.ModelLoading(maxLoaded(),
                         keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds),
-                        serveModelsDir ? models.modelsDir : null, perModel()));
+                        serveModelsDir ? models.modelsDir : null, perModel()),
+                new ServerConfig.NativeLibraryOptions(nativeLib == null || nativeLib.isBlank() ? null : nativeLib,
+                        natives.directory()));
     }
 
     /** The keys from --api-key and --api-key-file together. */

@@ -37,6 +37,11 @@ public interface Engine extends AutoCloseable {
         throw new EngineException("this model does not compute embeddings");
     }
 
+    /** The native library this engine runs on, when it loads one (the engine process's, once it has started). */
+    default java.util.Optional<NativeLibrary> nativeLibrary() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 }

@@ -2,6 +2,7 @@ package dev.ggufserver.server;
 
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.engine.worker.NativeLibraries;
 import dev.ggufserver.engine.worker.WorkerEngine;
 import dev.ggufserver.generation.ModelHost;
 import dev.ggufserver.generation.ServedModel;
@@ -10,6 +11,11 @@ import dev.ggufserver.models.GgufFormatException;
 import dev.ggufserver.models.GgufReader;
 import dev.ggufserver.models.ModelStore;
 import dev.ggufserver.models.ModelValidator;
+import dev.ggufserver.nativelib.BuildPins;
+import dev.ggufserver.nativelib.CpuFeatures;
+import dev.ggufserver.nativelib.LibrarySelection;
+import dev.ggufserver.nativelib.NativeCache;
+import dev.ggufserver.nativelib.Platform;
 import dev.ggufserver.template.ChatTemplate;
 import io.javalin.Javalin;
 import java.io.IOException;
@@ -63,12 +69,13 @@ public final class GgufServer implements AutoCloseable {
         for (ServerConfig.NamedModel m : named) {
             ggufs.add(readModel(m.file()));
         }
+        NativeLibraries natives = nativeLibraries(config.nativeLibrary());
         ModelHost host = new ModelHost();
         ServerMetrics metrics = new ServerMetrics();
         List<ModelHost.Entry> entries = new ArrayList<>(named.size());
         for (int i = 0; i < named.size(); i++) {
             try {
-                entries.add(announce(config, named.get(i), ggufs.get(i), host, metrics));
+                entries.add(announce(config, named.get(i), ggufs.get(i), host, metrics, natives));
             } catch (IllegalArgumentException e) {
                 throw new StartupException(StartupException.USAGE, e.getMessage() + "; give each --model its own "
                         + "name (NAME=REF)");
@@ -76,7 +83,7 @@ public final class GgufServer implements AutoCloseable {
         }
         Path directory = config.loading().servedDirectory();
         if (directory != null) {
-            serveDirectory(config, directory, host, metrics);
+            serveDirectory(config, directory, host, metrics, natives);
         }
         int maxLoaded = maxLoaded(config.loading(), ggufs, directory);
         host.limitLoaded(maxLoaded);
@@ -146,14 +153,43 @@ public final class GgufServer implements AutoCloseable {
         return limit;
     }
 
+    /**
+     * Which native library the engine processes load, chosen once for every model (docs/ARCHITECTURE.md, "The
+     * native library"): said in the log, with the command that would make it faster when there is one.
+     */
+    private static NativeLibraries nativeLibraries(ServerConfig.NativeLibraryOptions options)
+            throws StartupException {
+        Platform platform = Platform.current();
+        String named = options.nativeLib() != null ? options.nativeLib()
+                : System.getProperty(LibrarySelection.LIB_PATH_PROPERTY);
+        LibrarySelection selection;
+        try {
+            selection = LibrarySelection.choose(named, options.cacheDir() == null ? null
+                    : new NativeCache(options.cacheDir()), BuildPins.BINDING_VERSION, platform,
+                    CpuFeatures.current(platform));
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(StartupException.USAGE, e.getMessage());
+        }
+        for (LibrarySelection.Rejected rejected : selection.rejected()) {
+            log.info("Not using the native library in {}: {}", rejected.directory(), rejected.reason());
+        }
+        log.info("Native library: {}", selection.preferred().describe());
+        selection.hint(options.cacheDir() == null ? "gguf-server native build"
+                : LibrarySelection.buildCommand(options.cacheDir(), System.getenv())).ifPresent(log::info);
+        if (selection.forced()) {
+            return NativeLibraries.only(selection.preferred());
+        }
+        return NativeLibraries.preferring(selection.beforeBundled(), selection.bundled());
+    }
+
     /** Announces a model the host loads on demand (or at start), with its gauges. */
     private static ModelHost.Entry announce(ServerConfig config, ServerConfig.NamedModel model, GgufFile gguf,
-                                            ModelHost host, ServerMetrics metrics) {
+                                            ModelHost host, ServerMetrics metrics, NativeLibraries natives) {
         ModelInfo info = infoOf(config, model, gguf);
         ModelHost.Entry entry = host.expect(info, new ModelHost.Loader() {
             @Override
             public ServedModel load() throws EngineException {
-                return serve(config, model.file(), gguf, info, metrics);
+                return serve(config, model.file(), gguf, info, metrics, natives);
             }
 
             @Override
@@ -174,13 +210,15 @@ public final class GgufServer implements AutoCloseable {
      * Serves every valid GGUF in {@code directory} by its file name without {@code .gguf} (those present now, and
      * any a request names later), loaded on demand; a name already served keeps its model.
      */
-    private static void serveDirectory(ServerConfig config, Path directory, ModelHost host, ServerMetrics metrics) {
+    private static void serveDirectory(ServerConfig config, Path directory, ModelHost host, ServerMetrics metrics,
+                                       NativeLibraries natives) {
         try {
             for (ModelStore.Entry file : new ModelStore(directory).list()) {
                 String name = file.name().substring(0, file.name().length() - ".gguf".length());
                 boolean served = host.entries().stream().anyMatch(e -> e.id().equals(name));
                 if (file.valid() && !served && FILE_NAME.matcher(name).matches()) {
-                    announce(config, new ServerConfig.NamedModel(name, file.path()), file.gguf(), host, metrics);
+                    announce(config, new ServerConfig.NamedModel(name, file.path()), file.gguf(), host, metrics,
+                            natives);
                 }
             }
         } catch (IOException e) {
@@ -197,7 +235,8 @@ public final class GgufServer implements AutoCloseable {
             try {
                 GgufFile gguf = ModelValidator.validate(GgufReader.read(file));
                 log.info("Serving '{}' from {}", name, file);
-                return Optional.of(announce(config, new ServerConfig.NamedModel(name, file), gguf, host, metrics));
+                return Optional.of(announce(config, new ServerConfig.NamedModel(name, file), gguf, host, metrics,
+                        natives));
             } catch (IOException | GgufFormatException | IllegalArgumentException e) {
                 log.warn("Not serving {}: {}", file, e.getMessage());
                 return Optional.empty();
@@ -245,14 +284,14 @@ public final class GgufServer implements AutoCloseable {
 
     /** Starts one model's engine process and serves it: its template, its runner and queue. */
     private static ServedModel serve(ServerConfig config, Path file, GgufFile gguf, ModelInfo info,
-                                     ServerMetrics metrics) throws EngineException {
+                                     ServerMetrics metrics, NativeLibraries natives) throws EngineException {
         // an encoder that declares no pooling is pooled by the mean of its token vectors, as sentence-transformers
         // pools most of them (a file that declares one keeps it)
         String pooling = info.embeddings() && gguf.declaredPooling() == 0 ? "mean" : null;
         WorkerEngine engine = WorkerEngine.start(new WorkerEngine.Settings(file, info.contextPerRequest(),
                 info.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
                 config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks(), info.embeddings(),
-                pooling), info);
+                pooling, natives), info);
         if (info.embeddings()) {
             log.info("Model '{}' ready: {} embedding model, {} dimensions, {} tokens per input, {} in parallel",
                     info.id(), info.architecture(), info.embeddingDimensions(), info.contextPerRequest(),

@@ -24,13 +24,14 @@ import java.util.List;
  * @param thinkingBudgets   thinking budgets for each reasoning_effort, the default one, and a cut thought's message
  * @param otherModels       more models served beside {@code model} (the default), by name, with the same settings
  * @param loading           how many models may be loaded at once, and how long an idle one stays loaded
+ * @param nativeLibrary     which native library the engine processes load
  */
 public record ServerConfig(Path model, String host, int port, int contextPerRequest, int parallel, int threads,
                            String alias, ReasoningFormat reasoningFormat, boolean nativeLogs, Duration watchdog,
                            Duration restartDelay, Duration shutdownGrace, int maxQueue, Duration queueTimeout,
                            boolean engineTestHooks, HttpOptions http, boolean specialTokensInContent,
                            ToolCallFormat toolCallFormat, ThinkingBudgets thinkingBudgets,
-                           List<NamedModel> otherModels, ModelLoading loading) {
+                           List<NamedModel> otherModels, ModelLoading loading, NativeLibraryOptions nativeLibrary) {
     /** A model served by name: {@code alias} is its id in requests and {@code /v1/models}. */
     /** One model's own context per request and parallel slots (null: the server's). */
     public record ModelSettings(Integer contextPerRequest, Integer parallel) {
@@ -78,9 +79,21 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
         }
     }
 
+    /**
+     * Which native library the engine processes load.
+     *
+     * @param nativeLib {@code --native-lib}: a directory or library file, {@code bundled}, or null to choose
+     * @param cacheDir  where {@code native build} installs libraries for this machine; null: look in no cache
+     */
+    public record NativeLibraryOptions(String nativeLib, Path cacheDir) {
+        /** The bundled library, unless the JVM names another with de.kherud.llama.lib.path. */
+        public static final NativeLibraryOptions BUNDLED = new NativeLibraryOptions(null, null);
+    }
+
     public ServerConfig {
         otherModels = otherModels == null ? List.of() : List.copyOf(otherModels);
         loading = loading == null ? ModelLoading.ALL : loading;
+        nativeLibrary = nativeLibrary == null ? NativeLibraryOptions.BUNDLED : nativeLibrary;
     }
 
     public static final Duration DEFAULT_WATCHDOG = Duration.ofSeconds(300);
@@ -96,7 +109,7 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias,
                 ReasoningFormat.DEEPSEEK, false, DEFAULT_WATCHDOG, DEFAULT_RESTART_DELAY, DEFAULT_SHUTDOWN_GRACE,
                 DEFAULT_MAX_QUEUE, DEFAULT_QUEUE_TIMEOUT, false, HttpOptions.defaults(), false, null,
-                ThinkingBudgets.DEFAULTS, List.of(), ModelLoading.ALL);
+                ThinkingBudgets.DEFAULTS, List.of(), ModelLoading.ALL, NativeLibraryOptions.BUNDLED);
     }
 
     /** The same server with another queue. */
@@ -104,56 +117,63 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks,
                 http.withKeepAliveMillis(keepAliveMillis), specialTokensInContent, toolCallFormat, thinkingBudgets,
-                otherModels, loading);
+                otherModels, loading, nativeLibrary);
     }
 
     /** The same server with other HTTP options. */
     public ServerConfig withHttp(HttpOptions options) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, options,
-                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, loading);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, loading, nativeLibrary);
     }
 
     /** For tests: engine test hooks on, a short watchdog, and a fixed restart delay (no backoff). */
     public ServerConfig withEngineTestHooks(Duration watchdog, Duration restartDelay) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, true, http,
-                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, loading);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, loading, nativeLibrary);
     }
 
     /** The same server with special-token text in content tokenized as special tokens (or not). */
     public ServerConfig withSpecialTokensInContent(boolean on) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http, on,
-                toolCallFormat, thinkingBudgets, otherModels, loading);
+                toolCallFormat, thinkingBudgets, otherModels, loading, nativeLibrary);
     }
 
     /** The same server with tool calls read in {@code format} (null: as the template shows). */
     public ServerConfig withToolCallFormat(ToolCallFormat format) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, format, thinkingBudgets, otherModels, loading);
+                specialTokensInContent, format, thinkingBudgets, otherModels, loading, nativeLibrary);
     }
 
     /** The same server with other thinking budgets. */
     public ServerConfig withThinkingBudgets(ThinkingBudgets budgets) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, toolCallFormat, budgets, otherModels, loading);
+                specialTokensInContent, toolCallFormat, budgets, otherModels, loading, nativeLibrary);
     }
 
     /** The same server, serving {@code models} beside its default model. */
     public ServerConfig withOtherModels(List<NamedModel> models) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, toolCallFormat, thinkingBudgets, models, loading);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, models, loading, nativeLibrary);
     }
 
     /** The same server, loading its models as {@code how} says. */
     public ServerConfig withLoading(ModelLoading how) {
         return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
                 nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
-                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, how);
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, how, nativeLibrary);
+    }
+
+    /** The same server, loading the native library {@code how} says. */
+    public ServerConfig withNativeLibrary(NativeLibraryOptions how) {
+        return new ServerConfig(model, host, port, contextPerRequest, parallel, threads, alias, reasoningFormat,
+                nativeLogs, watchdog, restartDelay, shutdownGrace, maxQueue, queueTimeout, engineTestHooks, http,
+                specialTokensInContent, toolCallFormat, thinkingBudgets, otherModels, loading, how);
     }
 
     /** Every served model, the default first. */

@@ -266,6 +266,14 @@ public final class ModelsHandler {
         if (info.sha256() != null) {
             meta.put("sha256", info.sha256());
         }
+        entry.model().flatMap(m -> m.engine().nativeLibrary()).ifPresent(library -> {
+            Map<String, Object> describe = new LinkedHashMap<>();
+            describe.put("source", library.source().wireName());
+            describe.put("path", library.location());
+            describe.put("variant", library.variant());
+            describe.put("cpu_features", library.cpuFeatures());
+            meta.put("native_library", describe);
+        });
         return new OpenAiTypes.Model(info.id(), "model", startedAt, "gguf-server", meta);
     }
 }

@@ -4,6 +4,7 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.DONE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.HELLO;
 import static dev.ggufserver.engine.worker.WorkerProtocol.LOAD_FAILED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.NATIVE_FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PIECE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PONG;
 import static dev.ggufserver.engine.worker.WorkerProtocol.READY;
@@ -12,6 +13,8 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.TOO_LONG;
 
 import dev.ggufserver.engine.EngineException;
 import dev.ggufserver.engine.FinishReason;
+import dev.ggufserver.engine.NativeLibrary;
+import dev.ggufserver.engine.llama.NativeLibraryLoader;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -89,11 +92,18 @@ final class WorkerConnection {
 
     private final Process process;
     private final Path directory;
+    private final NativeLibrary library;
     private final DeathListener deathListener;
     private final Map<Long, BlockingQueue<Event>> pending = new ConcurrentHashMap<>();
     /** Why the worker is gone; null while it lives. Set once, so isDead() and the reason agree at every moment. */
     private final AtomicReference<String> deathReason = new AtomicReference<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    /** Why the worker could not load its native library (NATIVE_FAILED), or null. */
+    private volatile String nativeFailure;
+    /** Whether the worker refused to start for a reason of its own (LOAD_FAILED, a protocol mismatch). */
+    private volatile boolean refused;
+    /** Whether its crash report says it died of SIGILL. */
+    private volatile boolean illegalInstruction;
     private volatile SocketChannel channel;
     private volatile WorkerProtocol.FrameWriter writer;
     private volatile Instant readyAt;
@@ -102,14 +112,21 @@ final class WorkerConnection {
     private final AtomicLong pings = new AtomicLong();
     private final AtomicLong unclaimed = new AtomicLong();
 
-    private WorkerConnection(Process process, Path directory, DeathListener deathListener) {
+    private WorkerConnection(Process process, Path directory, NativeLibrary library, DeathListener deathListener) {
         this.process = process;
         this.directory = directory;
+        this.library = library;
         this.deathListener = deathListener;
     }
 
-    /** Starts a worker and returns once it has loaded the model. */
-    static WorkerConnection start(WorkerEngine.Settings settings, DeathListener deathListener) throws EngineException {
+    /**
+     * Starts a worker on {@code library} and returns once it has loaded the model.
+     *
+     * @throws NativeLibraryException when the worker could not load the library, or died before it loaded the model
+     *                                while running a library other than the bundled one
+     */
+    static WorkerConnection start(WorkerEngine.Settings settings, NativeLibrary library, DeathListener deathListener)
+            throws EngineException {
         Path directory;
         ServerSocketChannel listener;
         Path socket;
@@ -124,7 +141,7 @@ final class WorkerConnection {
         }
         Process process;
         try {
-            ProcessBuilder builder = new ProcessBuilder(command(settings, directory, socket));
+            ProcessBuilder builder = new ProcessBuilder(command(settings, library, directory, socket));
             // llama.cpp reads LLAMA_ARG_* variables while parsing its parameters: they would silently change it
             builder.environment().keySet().removeIf(name -> name.startsWith("LLAMA_ARG_"));
             // libgomp's default spin (300,000 rounds) lets the compute thread fall asleep between decode steps of
@@ -139,7 +156,7 @@ final class WorkerConnection {
             closeQuietly(listener);
             throw new EngineException("cannot start the engine process: " + e.getMessage(), e);
         }
-        WorkerConnection connection = new WorkerConnection(process, directory, deathListener);
+        WorkerConnection connection = new WorkerConnection(process, directory, library, deathListener);
         pipeToLog(process.getInputStream(), process.pid());
         pipeToLog(process.getErrorStream(), process.pid());
         // from the start, so that an exit at any moment is noticed (die() runs once, whoever sees it first)
@@ -149,7 +166,7 @@ final class WorkerConnection {
             connection.connect(listener);
             waitFor(CompletableFuture.anyOf(connection.ready, process.onExit()), LOAD_TIMEOUT);
             if (!connection.ready.isDone()) {
-                throw new EngineException("the engine process exited while loading the model ("
+                throw connection.startFailure("the engine process exited while loading the model ("
                         + describeExit(process) + ")");
             }
             connection.ready.get();
@@ -158,7 +175,7 @@ final class WorkerConnection {
             }
         } catch (ExecutionException e) {
             connection.kill("it failed to load the model");
-            throw new EngineException("the engine could not load the model: " + e.getCause().getMessage());
+            throw connection.startFailure("the engine could not load the model: " + e.getCause().getMessage());
         } catch (EngineException e) {
             connection.kill("it failed to start");
             throw e;
@@ -170,8 +187,24 @@ final class WorkerConnection {
             closeQuietly(listener);
             deleteQuietly(socket);
         }
-        log.info("Engine process {} is ready", process.pid());
+        log.info("Engine process {} is ready, on the {}", process.pid(), library.describe());
         return connection; // perhaps dead already: the death listener has been told, and the caller checks
+    }
+
+    /**
+     * Why a start failed: the native library when the worker said so, or when a worker on a library other than the
+     * bundled one died before it could load the model without giving a reason of its own; otherwise {@code message}.
+     */
+    private EngineException startFailure(String message) {
+        String nativeMessage = nativeFailure;
+        if (nativeMessage != null) {
+            return new NativeLibraryException(nativeMessage);
+        }
+        if (!refused && !library.bundled() && awaitExit(Duration.ofSeconds(2))) {
+            return new NativeLibraryException("the engine process died while starting on " + library.location()
+                    + " (" + describeExit(process) + ")");
+        }
+        return new EngineException(message);
     }
 
     private static void pauseAfterReadyForTest() throws InterruptedException {
@@ -210,7 +243,8 @@ final class WorkerConnection {
         }
     }
 
-    private static List<String> command(WorkerEngine.Settings settings, Path directory, Path socket) {
+    private static List<String> command(WorkerEngine.Settings settings, NativeLibrary library, Path directory,
+                                        Path socket) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
@@ -227,9 +261,16 @@ final class WorkerConnection {
                 command.add("-D" + WorkerMain.EXIT_AFTER_READY_PROPERTY + "=" + exitAfterReady);
             }
         }
-        // the binding's own settings (e.g. de.kherud.llama.lib.path for a GPU build) belong to the engine process
+        // the library the server chose; the worker loads it itself first (NativeLibraryLoader). These come after
+        // JAVA_TOOL_OPTIONS, so they win over a lib.path given there
+        library.file().ifPresent(file -> {
+            command.add("-Dde.kherud.llama.lib.path=" + file.getParent());
+            command.add("-D" + NativeLibraryLoader.LIBRARY_PROPERTY + "=" + file);
+        });
+        // the binding's other settings belong to the engine process (lib.path is the server's choice, above)
         for (String name : System.getProperties().stringPropertyNames()) {
-            if (name.startsWith("de.kherud.llama.") && !name.equals("de.kherud.llama.tmpdir")) {
+            if (name.startsWith("de.kherud.llama.") && !name.equals("de.kherud.llama.tmpdir")
+                    && !name.equals("de.kherud.llama.lib.path")) {
                 command.add("-D" + name + "=" + System.getProperty(name));
             }
         }
@@ -292,6 +333,7 @@ final class WorkerConnection {
                     case HELLO -> {
                         int version = body.readInt();
                         if (version != WorkerProtocol.VERSION) {
+                            refused = true;
                             ready.completeExceptionally(new IOException("protocol version " + version
                                     + " where " + WorkerProtocol.VERSION + " was expected"));
                         }
@@ -307,7 +349,14 @@ final class WorkerConnection {
                                 context);
                         ready.complete(null);
                     }
-                    case LOAD_FAILED -> ready.completeExceptionally(new IOException(WorkerProtocol.readString(body)));
+                    case LOAD_FAILED -> {
+                        refused = true;
+                        ready.completeExceptionally(new IOException(WorkerProtocol.readString(body)));
+                    }
+                    case NATIVE_FAILED -> {
+                        nativeFailure = WorkerProtocol.readString(body);
+                        ready.completeExceptionally(new IOException(nativeFailure));
+                    }
                     case STARTED -> deliver(body.readLong(), new Started(body.readInt()));
                     case PIECE -> deliver(body.readLong(), new Piece(WorkerProtocol.readString(body), body.readInt()));
                     case DONE -> deliver(body.readLong(), new Done(WorkerProtocol.reason(body.readByte()),
@@ -363,8 +412,10 @@ final class WorkerConnection {
         if (process.isAlive()) {
             destroyTree();
         }
-        cleanDirectory(directory).ifPresent(report -> log.error("The engine process left a crash report: {}",
-                report));
+        cleanDirectory(directory).ifPresent(report -> {
+            log.error("The engine process left a crash report: {}", report);
+            illegalInstruction = reportsIllegalInstruction(report);
+        });
         if (readyAt != null) { // one that never got ready is reported by start() to its caller instead
             deathListener.died(this, reason);
         }
@@ -447,6 +498,30 @@ final class WorkerConnection {
         return process.pid();
     }
 
+    /** The native library this worker was started on. */
+    NativeLibrary library() {
+        return library;
+    }
+
+    /**
+     * Whether the worker ended on an illegal instruction: code built for a CPU this one is not. The JVM's crash
+     * handler turns a SIGILL in native code into an abort, so its crash report says so rather than the exit code.
+     */
+    boolean diedOfIllegalInstruction() {
+        return illegalInstruction || (!process.isAlive() && process.exitValue() == SIGILL_EXIT);
+    }
+
+    /** The first lines of a HotSpot crash report name the signal: "#  SIGILL (0x4) at pc=…". */
+    private static boolean reportsIllegalInstruction(Path report) {
+        try (java.io.Reader reader = Files.newBufferedReader(report, StandardCharsets.ISO_8859_1)) {
+            char[] head = new char[4096];
+            int n = reader.read(head);
+            return n > 0 && new String(head, 0, n).contains("SIGILL");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     Duration readyFor() {
         return readyAt == null ? Duration.ZERO : Duration.between(readyAt, Instant.now());
     }
@@ -470,12 +545,16 @@ final class WorkerConnection {
         process.destroyForcibly();
     }
 
+    /** 128 + SIGILL (4). */
+    private static final int SIGILL_EXIT = 132;
+
     static String describeExit(Process p) {
         if (p.isAlive()) {
             return "still running";
         }
         int code = p.exitValue();
         String signal = switch (code) {
+            case SIGILL_EXIT -> " (SIGILL: an instruction this CPU does not have)";
             case 134 -> " (SIGABRT: native abort)";
             case 137 -> " (SIGKILL: killed, perhaps out of memory)";
             case 139 -> " (SIGSEGV: native crash)";

@@ -19,10 +19,12 @@ import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.engine.NativeLibrary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executors;
@@ -64,15 +66,17 @@ public final class WorkerEngine implements Engine {
      * @param testHooks      lets tests crash, abort or stall the worker on purpose
      * @param embeddings     load an embedding model in embedding mode
      * @param pooling        for an embedding model that declares no pooling, how to pool; null for its own
+     * @param nativeLibraries the native library each worker loads, shared by the server's engines: one that fails
+     *                       is not tried again, and the worker is started on the next (at last the bundled one)
      */
     public record Settings(Path model, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
                            Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks,
-                           boolean embeddings, String pooling) {
-        /** For a model that generates. */
+                           boolean embeddings, String pooling, NativeLibraries nativeLibraries) {
+        /** For a model that generates, on the bundled native library. */
         public Settings(Path model, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
                         Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks) {
             this(model, contextPerRequest, parallel, threads, nativeLogs, watchdog, restartDelay, maxRestartDelay,
-                    testHooks, false, null);
+                    testHooks, false, null, NativeLibraries.bundledOnly());
         }
     }
 
@@ -86,6 +90,8 @@ public final class WorkerEngine implements Engine {
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong restarts = new AtomicLong();
     private volatile WorkerConnection current;
+    /** The library of the last worker that got ready. */
+    private volatile NativeLibrary library;
     private volatile EngineStatus status = EngineStatus.unavailable("the engine is starting");
     private volatile boolean closing;
     private int consecutiveFailures;
@@ -99,11 +105,31 @@ public final class WorkerEngine implements Engine {
     public static WorkerEngine start(Settings settings, ModelInfo info) throws EngineException {
         WorkerConnection.removeLeftovers();
         WorkerEngine engine = new WorkerEngine(settings, info);
-        WorkerConnection first = WorkerConnection.start(settings, engine::onDeath);
+        WorkerConnection first = engine.startWorker();
         engine.becomeCurrent(first);
         engine.supervisor.scheduleAtFixedRate(engine::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
                 TimeUnit.MILLISECONDS);
         return engine;
+    }
+
+    /**
+     * Starts a worker on the preferred native library; when that library fails in it, on the next one at once (it
+     * is the library's fault, not the model's: no backoff, and no restart counted), down to the bundled one. The
+     * loop ends: every turn marks one library failed, and the last is not retried.
+     */
+    private WorkerConnection startWorker() throws EngineException {
+        NativeLibraries libraries = settings.nativeLibraries();
+        while (true) {
+            NativeLibrary chosen = libraries.current();
+            try {
+                return WorkerConnection.start(settings, chosen, this::onDeath);
+            } catch (NativeLibraryException e) {
+                if (!libraries.failed(chosen, e.getMessage())) {
+                    throw new EngineException(e.getMessage() + (chosen.source() == NativeLibrary.Source.OPTION
+                            ? " (the library given with --native-lib; the server does not fall back from it)" : ""));
+                }
+            }
+        }
     }
 
     /**
@@ -116,6 +142,7 @@ public final class WorkerEngine implements Engine {
             return false;
         }
         current = fresh;
+        library = fresh.library();
         status = EngineStatus.READY;
         if (fresh.isDead()) {
             onDeath(fresh, "it stopped right after loading the model");
@@ -156,6 +183,11 @@ public final class WorkerEngine implements Engine {
             return EngineStatus.unavailable("the engine process has not answered for " + silent.toSeconds() + " s");
         }
         return s;
+    }
+
+    @Override
+    public Optional<NativeLibrary> nativeLibrary() {
+        return Optional.ofNullable(library);
     }
 
     /** How many times the worker has been restarted since the server started. */
@@ -344,6 +376,9 @@ public final class WorkerEngine implements Engine {
             consecutiveFailures = 0;
         }
         consecutiveFailures++;
+        if (dead.diedOfIllegalInstruction()) { // a library built for instructions this CPU lacks: never again
+            settings.nativeLibraries().failed(dead.library(), reason);
+        }
         Duration delay = restartDelay();
         log.error("The engine process stopped: {}. Restarting it in {} ms", reason, delay.toMillis());
         status = EngineStatus.unavailable("the engine process stopped (" + reason + "); restarting");
@@ -361,7 +396,7 @@ public final class WorkerEngine implements Engine {
             return;
         }
         try {
-            WorkerConnection fresh = WorkerConnection.start(settings, this::onDeath);
+            WorkerConnection fresh = startWorker();
             restarts.incrementAndGet();
             if (becomeCurrent(fresh)) {
                 log.info("The engine process is back (pid {})", fresh.pid());

@@ -9,6 +9,7 @@ import static dev.ggufserver.engine.worker.WorkerProtocol.FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.GENERATE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.HELLO;
 import static dev.ggufserver.engine.worker.WorkerProtocol.LOAD_FAILED;
+import static dev.ggufserver.engine.worker.WorkerProtocol.NATIVE_FAILED;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PIECE;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PING;
 import static dev.ggufserver.engine.worker.WorkerProtocol.PONG;
@@ -27,6 +28,7 @@ import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.engine.ModelInfo;
 import dev.ggufserver.engine.llama.LlamaEngine;
+import dev.ggufserver.engine.llama.NativeLibraryLoader;
 import dev.ggufserver.engine.llama.Vocabulary;
 import dev.ggufserver.models.GgufReader;
 import java.io.DataInputStream;
@@ -161,6 +163,14 @@ public final class WorkerMain {
         DataInputStream in = WorkerProtocol.input(WorkerProtocol.inputOf(channel));
         out.send(HELLO, body -> body.writeInt(WorkerProtocol.VERSION));
 
+        try { // the library first, on its own: the server falls back from a library that fails, not from a model
+            NativeLibraryLoader.load();
+        } catch (EngineException | RuntimeException | LinkageError e) {
+            out.send(NATIVE_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
+            awaitServerThenExit(in);
+            return;
+        }
+
         LlamaEngine engine;
         try {
             ModelInfo info = new ModelInfo("worker", context, parallel, "", 0, "", 0, 0, false, null);
@@ -168,7 +178,7 @@ public final class WorkerMain {
                     embeddings, pooling), info, Vocabulary.fromGguf(GgufReader.read(model)));
         } catch (Exception e) {
             out.send(LOAD_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
-            exit(1);
+            awaitServerThenExit(in);
             return;
         }
         Vocabulary vocabulary = engine.vocabulary();
@@ -180,6 +190,22 @@ public final class WorkerMain {
         });
         exitAfterReadyForTest();
         new WorkerMain(engine, out, parallel, embeddings).serve(in);
+    }
+
+    /**
+     * After saying why it cannot start, the worker waits for the server to end it (or close the channel): exiting
+     * at once could let the server see the exit before it read the reason, and take a model's failure for the
+     * native library's or the other way round.
+     */
+    private static void awaitServerThenExit(DataInputStream in) {
+        try {
+            while (in.read() >= 0) {
+                // nothing more is expected
+            }
+        } catch (IOException ignored) {
+            // closed
+        }
+        exit(1);
     }
 
     private void serve(DataInputStream in) throws IOException {

@@ -26,6 +26,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  * server → worker                         worker → server
  * GENERATE id request                      HELLO version                (on connect, before loading)
+ *                                          NATIVE_FAILED message        (the native library did not load; it exits)
  * EMBED id inputs                          READY vocabulary addsBos context parallel | LOAD_FAILED message
  * CANCEL id
  * PING id                                  STARTED id promptTokens      (the prompt fits; sent with what follows)
@@ -43,7 +44,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class WorkerProtocol {
     /** Bumped on any incompatible change; the server refuses a worker that says another version. */
-    static final int VERSION = 5;
+    static final int VERSION = 6;
     private static final ObjectMapper REQUESTS = new ObjectMapper();
     static final int MAX_FRAME_BYTES = 256 * 1024 * 1024;
 
@@ -65,6 +66,7 @@ final class WorkerProtocol {
     static final byte TOO_LONG = 73;
     static final byte EMBEDDED = 74;
     static final byte INPUT_TOO_LONG = 75;
+    static final byte NATIVE_FAILED = 76;
 
     private WorkerProtocol() {
     }
