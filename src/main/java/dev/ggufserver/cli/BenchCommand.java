@@ -189,6 +189,22 @@ public final class BenchCommand implements Callable<Integer> {
 
     private Report run(HttpClient client, String base) throws Exception {
         List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+        double wall = concurrently(() -> {
+            if (thinkTimeMillis > 0) {
+                Thread.sleep(thinkTimeMillis);
+            }
+            samples.add(measure(client, base));
+        });
+        return new Report(base, samples, wall);
+    }
+
+    /** One measured request. */
+    private interface Request {
+        void send() throws Exception;
+    }
+
+    /** Sends --requests requests, --concurrency at a time; returns the wall-clock seconds they took. */
+    private double concurrently(Request request) throws Exception {
         AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         long start = System.nanoTime();
@@ -196,10 +212,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < concurrency; i++) {
             workers.add(pool.submit(() -> {
                 while (next.getAndIncrement() < requests) {
-                    if (thinkTimeMillis > 0) {
-                        Thread.sleep(thinkTimeMillis);
-                    }
-                    samples.add(measure(client, base));
+                    request.send();
                 }
                 return null;
             }));
@@ -208,7 +221,7 @@ public final class BenchCommand implements Callable<Integer> {
             w.get();
         }
         pool.shutdown();
-        return new Report(base, samples, (System.nanoTime() - start) / 1e9);
+        return (System.nanoTime() - start) / 1e9;
     }
 
     private String prompt(int index) {
@@ -502,27 +515,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<double[]> results = Collections.synchronizedList(new ArrayList<>()); // {ms, tokens}
         List<String> errors = Collections.synchronizedList(new ArrayList<>());
-        AtomicInteger next = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-        long start = System.nanoTime();
-        List<Future<?>> workers = new ArrayList<>();
-        for (int i = 0; i < concurrency; i++) {
-            workers.add(pool.submit(() -> {
-                while (next.getAndIncrement() < requests) {
-                    try {
-                        results.add(embedOnce(client, json));
-                    } catch (Exception e) {
-                        errors.add(e.getMessage());
-                    }
-                }
-                return null;
-            }));
-        }
-        for (Future<?> w : workers) {
-            w.get();
-        }
-        pool.shutdown();
-        double wall = (System.nanoTime() - start) / 1e9;
+        double wall = concurrently(() -> {
+            try {
+                results.add(embedOnce(client, json));
+            } catch (Exception e) {
+                errors.add(e.getMessage());
+            }
+        });
         List<Double> ms = new ArrayList<>(results.stream().map(r -> r[0]).toList());
         Collections.sort(ms);
         double tokens = results.stream().mapToDouble(r -> r[1]).sum();

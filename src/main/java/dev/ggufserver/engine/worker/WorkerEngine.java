@@ -222,14 +222,10 @@ public final class WorkerEngine implements Engine {
         BlockingQueue<WorkerConnection.Event> events = c.register(id);
         boolean cancelSent = false;
         try {
-            try {
-                c.send(GENERATE, b -> {
-                    b.writeLong(id);
-                    WorkerProtocol.writeRequest(b, request);
-                });
-            } catch (IOException e) { // nothing started: the client may retry
-                throw new EngineUnavailableException("The engine is not available right now: " + e.getMessage());
-            }
+            sendRequest(c, GENERATE, b -> {
+                b.writeLong(id);
+                WorkerProtocol.writeRequest(b, request);
+            });
             while (true) {
                 WorkerConnection.Event event = events.poll(settings.watchdog().toMillis(), TimeUnit.MILLISECONDS);
                 if (event == null) {
@@ -271,14 +267,10 @@ public final class WorkerEngine implements Engine {
         long id = ids.incrementAndGet();
         BlockingQueue<WorkerConnection.Event> events = c.register(id);
         try {
-            try {
-                c.send(EMBED, b -> {
-                    b.writeLong(id);
-                    WorkerProtocol.writeInputs(b, inputs);
-                });
-            } catch (IOException e) { // nothing started: the client may retry
-                throw new EngineUnavailableException("The engine is not available right now: " + e.getMessage());
-            }
+            sendRequest(c, EMBED, b -> {
+                b.writeLong(id);
+                WorkerProtocol.writeInputs(b, inputs);
+            });
             WorkerConnection.Event event = events.poll(settings.watchdog().toMillis(), TimeUnit.MILLISECONDS);
             if (event == null) {
                 throw watchdog(c, id, events);
@@ -296,6 +288,16 @@ public final class WorkerEngine implements Engine {
             throw new EngineException("interrupted while embedding");
         } finally {
             c.unregister(id);
+        }
+    }
+
+    /** Sends a request's first frame; a worker that cannot take it means nothing started: the client may retry. */
+    private static void sendRequest(WorkerConnection c, byte type, WorkerProtocol.FrameWriter.Body body)
+            throws EngineUnavailableException {
+        try {
+            c.send(type, body);
+        } catch (IOException e) {
+            throw new EngineUnavailableException("The engine is not available right now: " + e.getMessage());
         }
     }
 
