@@ -87,13 +87,20 @@ public final class CompletionHandlers {
 
     private void chatCompletion(Context ctx) {
         RequestParser.ChatRequest request = parser.chat(ctx.bodyAsBytes());
-        // held for the whole completion: the model is not unloaded under it
-        try (ModelHost.Lease lease = lease(ctx, request.common())) {
+        onModel(ctx, request.common(), model -> chatCompletion(ctx, request, model));
+    }
+
+    /**
+     * Runs a completion on the model the request names, held for the whole completion (the model is not unloaded
+     * under it), which the request's {@code keep_alive} then applies to.
+     */
+    private void onModel(Context ctx, RequestParser.Common common, java.util.function.Consumer<ServedModel> run) {
+        try (ModelHost.Lease lease = lease(ctx, common)) {
             if (lease == null) {
                 return; // the model failed to load once the stream had begun: its error event was the answer
             }
-            lease.keepAlive(request.common().keepAlive());
-            chatCompletion(ctx, request, lease.model());
+            lease.keepAlive(common.keepAlive());
+            run.accept(lease.model());
         }
     }
 
@@ -187,13 +194,7 @@ public final class CompletionHandlers {
 
     private void textCompletion(Context ctx) {
         RequestParser.CompletionRequest request = parser.completion(ctx.bodyAsBytes());
-        try (ModelHost.Lease lease = lease(ctx, request.common())) {
-            if (lease == null) {
-                return; // the model failed to load once the stream had begun: its error event was the answer
-            }
-            lease.keepAlive(request.common().keepAlive());
-            textCompletion(ctx, request, lease.model());
-        }
+        onModel(ctx, request.common(), model -> textCompletion(ctx, request, model));
     }
 
     private void textCompletion(Context ctx, RequestParser.CompletionRequest request, ServedModel model) {
