@@ -1,5 +1,6 @@
 package dev.ggufserver.cli;
 
+import dev.ggufserver.engine.NativeLibrary;
 import dev.ggufserver.models.Downloader;
 import dev.ggufserver.models.ModelReference;
 import dev.ggufserver.output.ToolCallFormat;
@@ -235,6 +236,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     NativeOptions natives;
 
+    @Option(names = "--gpu-layers", paramLabel = "N|auto", defaultValue = "${env:GGUF_SERVER_GPU_LAYERS:-auto}",
+            description = "Layers to offload to the GPU: auto (the default) offloads all of them when the native "
+                    + "library is a GPU build (gguf-server native build --cuda|--vulkan|--metal) and none on a CPU "
+                    + "library; 0 keeps the model on the CPU.")
+    String gpuLayers;
+
     /** Set by {@link #call()}: the validated configuration. */
     ServerConfig config;
 
@@ -348,6 +355,10 @@ public final class ServeCommand implements Callable<Integer> {
             throw usage("--max-loaded-models must be auto, 0 (no limit) or a number up to 1000, not "
                     + maxLoadedModels);
         }
+        if (gpuLayers() < NativeLibrary.GPU_LAYERS_AUTO) {
+            throw usage("--gpu-layers must be auto or a number of layers from 0 to " + NativeLibrary.ALL_LAYERS
+                    + ", not " + gpuLayers);
+        }
         if (keepAliveSeconds == 0 || keepAliveSeconds < -1 || keepAliveSeconds > 31_536_000) {
             throw usage("--keep-alive must be -1 (never unload) or between 1 and 31536000 seconds, not "
                     + keepAliveSeconds);
@@ -365,6 +376,19 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             int n = Integer.parseInt(maxLoadedModels);
             return n >= 0 && n <= 1000 ? n : Integer.MIN_VALUE;
+        } catch (NumberFormatException e) {
+            return Integer.MIN_VALUE;
+        }
+    }
+
+    /** --gpu-layers as a number: {@link NativeLibrary#GPU_LAYERS_AUTO} for auto, below it when invalid. */
+    private int gpuLayers() {
+        if (gpuLayers.trim().equalsIgnoreCase("auto")) {
+            return NativeLibrary.GPU_LAYERS_AUTO;
+        }
+        try {
+            int n = Integer.parseInt(gpuLayers.trim());
+            return n >= 0 && n <= NativeLibrary.ALL_LAYERS ? n : Integer.MIN_VALUE;
         } catch (NumberFormatException e) {
             return Integer.MIN_VALUE;
         }
@@ -410,7 +434,7 @@ public final class ServeCommand implements Callable<Integer> {
                         keepAliveSeconds < 0 ? null : Duration.ofSeconds(keepAliveSeconds),
                         serveModelsDir ? models.modelsDir : null, perModel()),
                 new ServerConfig.NativeLibraryOptions(nativeLib == null || nativeLib.isBlank() ? null : nativeLib,
-                        natives.directory()));
+                        natives.directory(), gpuLayers()));
     }
 
     /** The keys from --api-key and --api-key-file together. */

@@ -42,6 +42,30 @@ public record NativeLibrary(Source source, String location, String variant, List
         return source == Source.BUNDLED;
     }
 
+    /** Built for a GPU backend (CUDA, Vulkan, Metal). */
+    public boolean gpu() {
+        return variant.equals("cuda") || variant.equals("vulkan") || variant.equals("metal");
+    }
+
+    /**
+     * How many layers an engine on this library offloads for {@code --gpu-layers} ({@link #GPU_LAYERS_AUTO}: all on
+     * a GPU library or one of unknown kind, whose CPU-only build keeps them on the CPU anyway; on a CPU library
+     * llama.cpp's own default, which is none, except that the bundled macOS library offloads all to Metal).
+     */
+    public int gpuLayers(int requested) {
+        if (requested != GPU_LAYERS_AUTO) {
+            return requested;
+        }
+        return gpu() || variant.equals("unknown") ? ALL_LAYERS : LLAMA_CPP_DEFAULT;
+    }
+
+    /** {@code --gpu-layers auto}. */
+    public static final int GPU_LAYERS_AUTO = -1;
+    /** What an engine is given for llama.cpp's own default number of GPU layers. */
+    public static final int LLAMA_CPP_DEFAULT = -1;
+    /** More layers than any model has: llama.cpp then offloads every layer and the output. */
+    public static final int ALL_LAYERS = 999;
+
     /** One line for the log: "cache library /…/libjllama.so (cpu, built for avx avx2 …)", long lists counted. */
     public String describe() {
         String built = cpuFeatures.isEmpty() ? "" : cpuFeatures.size() > 10

@@ -291,7 +291,7 @@ public final class GgufServer implements AutoCloseable {
         WorkerEngine engine = WorkerEngine.start(new WorkerEngine.Settings(file, info.contextPerRequest(),
                 info.parallel(), config.threads(), config.nativeLogs(), config.watchdog(),
                 config.restartDelay(), config.maxRestartDelay(), config.engineTestHooks(), info.embeddings(),
-                pooling, natives), info);
+                pooling, natives, config.nativeLibrary().gpuLayers()), info);
         if (info.embeddings()) {
             log.info("Model '{}' ready: {} embedding model, {} dimensions, {} tokens per input, {} in parallel",
                     info.id(), info.architecture(), info.embeddingDimensions(), info.contextPerRequest(),

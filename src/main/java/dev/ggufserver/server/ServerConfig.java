@@ -1,5 +1,6 @@
 package dev.ggufserver.server;
 
+import dev.ggufserver.engine.NativeLibrary;
 import dev.ggufserver.output.ToolCallFormat;
 import dev.ggufserver.reasoning.ReasoningFormat;
 import dev.ggufserver.reasoning.ThinkingBudgets;
@@ -80,14 +81,19 @@ public record ServerConfig(Path model, String host, int port, int contextPerRequ
     }
 
     /**
-     * Which native library the engine processes load.
+     * Which native library the engine processes load, and what they offload to a GPU.
      *
      * @param nativeLib {@code --native-lib}: a directory or library file, {@code bundled}, or null to choose
      * @param cacheDir  where {@code native build} installs libraries for this machine; null: look in no cache
+     * @param gpuLayers {@code --gpu-layers}: layers to offload, or {@link NativeLibrary#GPU_LAYERS_AUTO}
      */
-    public record NativeLibraryOptions(String nativeLib, Path cacheDir) {
+    public record NativeLibraryOptions(String nativeLib, Path cacheDir, int gpuLayers) {
         /** The bundled library, unless the JVM names another with de.kherud.llama.lib.path. */
         public static final NativeLibraryOptions BUNDLED = new NativeLibraryOptions(null, null);
+
+        public NativeLibraryOptions(String nativeLib, Path cacheDir) {
+            this(nativeLib, cacheDir, NativeLibrary.GPU_LAYERS_AUTO);
+        }
     }
 
     public ServerConfig {

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ggufserver.engine.worker.NativeLibraries;
+import dev.ggufserver.engine.NativeLibrary;
 import dev.ggufserver.nativelib.BuildPins;
 import dev.ggufserver.nativelib.CpuFeatures;
 import dev.ggufserver.nativelib.Manifest;
@@ -43,13 +44,17 @@ class NativeLibraryServerTest {
 
     /** A verified cache entry for this machine holding {@code library}'s bytes, as `native build` installs one. */
     private Path install(byte[] library) throws Exception {
+        return install(library, "cpu");
+    }
+
+    private Path install(byte[] library, String variant) throws Exception {
         Set<String> features = CpuFeatures.current(PLATFORM);
-        Path entry = new NativeCache(cacheDir).entry(BuildPins.BINDING_VERSION, PLATFORM, "cpu",
+        Path entry = new NativeCache(cacheDir).entry(BuildPins.BINDING_VERSION, PLATFORM, variant,
                 CpuFeatures.key(features));
         Files.createDirectories(entry);
         Path file = entry.resolve(PLATFORM.libraryFileName());
         Files.write(file, library);
-        new Manifest(BuildPins.BINDING_VERSION, BuildPins.PINNED.llamaCpp().commit(), "cpu", PLATFORM.os(),
+        new Manifest(BuildPins.BINDING_VERSION, BuildPins.PINNED.llamaCpp().commit(), variant, PLATFORM.os(),
                 PLATFORM.arch(), List.copyOf(features), PLATFORM.libraryFileName(),
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(library)), true, "ok", null,
                 "2026-12-01T10:00:00Z", List.of("-DGGML_NATIVE=ON")).writeTo(entry);
@@ -93,6 +98,32 @@ class NativeLibraryServerTest {
             assertThat(meta.get("cpu_features")).isNotEmpty();
             assertThat(http.post("/v1/chat/completions", HI).json().get("choices").get(0).get("message")
                     .get("content").asText()).isEqualTo(TinyModel.ANSWER);
+        }
+    }
+
+    /** The layers the worker process was told to offload: its last argument, from /proc. */
+    private static String gpuLayersOfWorker(GgufServer server) throws IOException {
+        long pid = server.engine().workerPid().orElseThrow();
+        String[] args = Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0");
+        return args[args.length - 1];
+    }
+
+    @Test
+    void gpuLayersDefaultToAllOnAGpuLibraryAndLlamaCppsOwnOnACpuOneUnlessGiven() throws Exception {
+        // a copy of the bundled (CPU) library in the cache as a CUDA build: llama.cpp keeps the layers on the CPU
+        install(bundledLibrary(), "cuda");
+        try (GgufServer server = start(new ServerConfig.NativeLibraryOptions(null, cacheDir))) {
+            assertThat(gpuLayersOfWorker(server)).isEqualTo(String.valueOf(NativeLibrary.ALL_LAYERS));
+            Http http = new Http("http://127.0.0.1:" + server.port());
+            assertThat(nativeMeta(http).get("variant").asText()).isEqualTo("cuda");
+            assertThat(http.post("/v1/chat/completions", HI).json().get("choices").get(0).get("message")
+                    .get("content").asText()).isEqualTo(TinyModel.ANSWER);
+        }
+        try (GgufServer server = start(new ServerConfig.NativeLibraryOptions(null, cacheDir, 7))) {
+            assertThat(gpuLayersOfWorker(server)).isEqualTo("7");
+        }
+        try (GgufServer server = start(new ServerConfig.NativeLibraryOptions("bundled", cacheDir))) {
+            assertThat(gpuLayersOfWorker(server)).isEqualTo(String.valueOf(NativeLibrary.LLAMA_CPP_DEFAULT));
         }
     }
 

@@ -47,7 +47,8 @@ public final class InProcessEngines {
     public static synchronized LlamaEngine embedding(Path model, int contextTokens, String pooling) {
         return ENGINES.computeIfAbsent(model + ":" + contextTokens + ":embed:" + pooling, k -> {
             try {
-                return LlamaEngine.load(new LlamaEngine.Settings(model, contextTokens, 2, 2, false, true, pooling),
+                return LlamaEngine.load(new LlamaEngine.Settings(model, contextTokens, 2, 2, false, true, pooling,
+                        dev.ggufserver.engine.NativeLibrary.LLAMA_CPP_DEFAULT),
                         new ModelInfo("tiny-bert", contextTokens, 2, "bert", 0, "F32", 0, 0, false, null),
                         Vocabulary.fromGguf(GgufReader.read(model)));
             } catch (IOException e) {

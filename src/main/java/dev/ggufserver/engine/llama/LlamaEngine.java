@@ -16,6 +16,7 @@ import dev.ggufserver.engine.GenerationListener;
 import dev.ggufserver.engine.GenerationRequest;
 import dev.ggufserver.engine.GenerationResult;
 import dev.ggufserver.engine.ModelInfo;
+import dev.ggufserver.engine.NativeLibrary;
 import dev.ggufserver.engine.Sampling;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,12 +52,15 @@ public final class LlamaEngine implements Engine {
      * @param embeddings load an embedding model in llama.cpp's embedding mode (it then only embeds)
      * @param pooling    for an embedding model that declares no pooling, how to pool its token vectors
      *                   ({@code mean}, {@code cls}, {@code last}); null for the model's own
+     * @param gpuLayers  layers to offload to a GPU (0: none; a CPU-only library keeps every layer anyway), or
+     *                   {@link NativeLibrary#LLAMA_CPP_DEFAULT}
      */
     public record Settings(Path modelFile, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
-                           boolean embeddings, String pooling) {
-        /** A model that generates. */
+                           boolean embeddings, String pooling, int gpuLayers) {
+        /** A model that generates, on the CPU. */
         public Settings(Path modelFile, int contextPerRequest, int parallel, int threads, boolean nativeLogs) {
-            this(modelFile, contextPerRequest, parallel, threads, nativeLogs, false, null);
+            this(modelFile, contextPerRequest, parallel, threads, nativeLogs, false, null,
+                    NativeLibrary.LLAMA_CPP_DEFAULT);
         }
     }
 
@@ -97,6 +101,9 @@ public final class LlamaEngine implements Engine {
                 .skipWarmup()
                 // we never let a request outgrow its context, and shifting would silently drop prompt tokens
                 .disableContextShift();
+        if (settings.gpuLayers() != NativeLibrary.LLAMA_CPP_DEFAULT) {
+            parameters.setGpuLayers(settings.gpuLayers());
+        }
         if (settings.embeddings()) {
             // an encoder reads a whole input in one micro-batch (llama.cpp refuses longer ones): one input = one
             // slot's context
@@ -119,8 +126,11 @@ public final class LlamaEngine implements Engine {
         } finally {
             deleteExtractedLibrary(nativeDirectory);
         }
-        log.info("Model loaded in {} ms: {} slots of {} tokens, {} threads", (System.nanoTime() - start) / 1_000_000,
-                settings.parallel(), settings.contextPerRequest(), settings.threads());
+        log.info("Model loaded in {} ms: {} slots of {} tokens, {} threads, GPU layers: {}",
+                (System.nanoTime() - start) / 1_000_000, settings.parallel(), settings.contextPerRequest(),
+                settings.threads(), settings.gpuLayers() >= NativeLibrary.ALL_LAYERS ? "all"
+                        : settings.gpuLayers() == NativeLibrary.LLAMA_CPP_DEFAULT ? "llama.cpp's default"
+                        : settings.gpuLayers());
         return new LlamaEngine(model, info, vocabulary, settings.embeddings());
     }
 

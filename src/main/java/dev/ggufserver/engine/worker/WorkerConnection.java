@@ -285,6 +285,7 @@ final class WorkerConnection {
         command.add(String.valueOf(settings.nativeLogs()));
         command.add(String.valueOf(settings.embeddings()));
         command.add(settings.pooling() == null ? "" : settings.pooling());
+        command.add(String.valueOf(library.gpuLayers(settings.gpuLayers())));
         return command;
     }
 

@@ -68,15 +68,17 @@ public final class WorkerEngine implements Engine {
      * @param pooling        for an embedding model that declares no pooling, how to pool; null for its own
      * @param nativeLibraries the native library each worker loads, shared by the server's engines: one that fails
      *                       is not tried again, and the worker is started on the next (at last the bundled one)
+     * @param gpuLayers      layers to offload to a GPU, or {@link NativeLibrary#GPU_LAYERS_AUTO} for what suits
+     *                       the library each worker loads
      */
     public record Settings(Path model, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
                            Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks,
-                           boolean embeddings, String pooling, NativeLibraries nativeLibraries) {
+                           boolean embeddings, String pooling, NativeLibraries nativeLibraries, int gpuLayers) {
         /** For a model that generates, on the bundled native library. */
         public Settings(Path model, int contextPerRequest, int parallel, int threads, boolean nativeLogs,
                         Duration watchdog, Duration restartDelay, Duration maxRestartDelay, boolean testHooks) {
             this(model, contextPerRequest, parallel, threads, nativeLogs, watchdog, restartDelay, maxRestartDelay,
-                    testHooks, false, null, NativeLibraries.bundledOnly());
+                    testHooks, false, null, NativeLibraries.bundledOnly(), NativeLibrary.GPU_LAYERS_AUTO);
         }
     }
 

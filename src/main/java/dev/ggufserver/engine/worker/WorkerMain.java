@@ -51,7 +51,8 @@ import java.util.concurrent.Executors;
  * stdin or the socket closes), so a killed server leaves no orphan.
  *
  * <p>Arguments: socket path, model path, context per request, parallel, threads, native logs (true/false),
- * embeddings (true/false), pooling for an embedding model that declares none ("" for the model's own).
+ * embeddings (true/false), pooling for an embedding model that declares none ("" for the model's own), layers to
+ * offload to a GPU.
  */
 public final class WorkerMain {
     /** Set by the server only in tests: enables TEST_HOOK (crash, abort, stall). */
@@ -156,6 +157,7 @@ public final class WorkerMain {
         boolean nativeLogs = Boolean.parseBoolean(args[5]);
         boolean embeddings = Boolean.parseBoolean(args[6]);
         String pooling = args[7].isEmpty() ? null : args[7];
+        int gpuLayers = Integer.parseInt(args[8]);
 
         SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
         channel.connect(UnixDomainSocketAddress.of(socket));
@@ -175,7 +177,7 @@ public final class WorkerMain {
         try {
             ModelInfo info = new ModelInfo("worker", context, parallel, "", 0, "", 0, 0, false, null);
             engine = LlamaEngine.load(new LlamaEngine.Settings(model, context, parallel, threads, nativeLogs,
-                    embeddings, pooling), info, Vocabulary.fromGguf(GgufReader.read(model)));
+                    embeddings, pooling, gpuLayers), info, Vocabulary.fromGguf(GgufReader.read(model)));
         } catch (Exception e) {
             out.send(LOAD_FAILED, body -> WorkerProtocol.writeString(body, String.valueOf(e.getMessage())));
             awaitServerThenExit(in);
