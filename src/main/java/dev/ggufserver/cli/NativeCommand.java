@@ -87,6 +87,11 @@ final class NativeCommand implements Callable<Integer> {
         @Option(names = "--jobs", paramLabel = "N", description = "Parallel compile jobs (default: all cores).")
         int jobs;
 
+        @Option(names = "--cuda-architectures", paramLabel = "LIST",
+                description = "With --cuda: the GPU architectures to compile for, e.g. 80;86;89;90 (default: the "
+                        + "GPUs of this machine, which needs one at build time; a container build names them).")
+        String cudaArchitectures;
+
         final Machine machine = new Machine();
         BuildPins pins = BuildPins.PINNED;
 
@@ -97,10 +102,20 @@ final class NativeCommand implements Callable<Integer> {
                     : gpu.vulkan ? NativeBuild.Variant.VULKAN : gpu.metal ? NativeBuild.Variant.METAL
                     : NativeBuild.Variant.CPU;
             int jobCount = jobs > 0 ? jobs : Runtime.getRuntime().availableProcessors();
+            if (cudaArchitectures != null && !cudaArchitectures.matches("[0-9]{2,3}[a-z]?(;[0-9]{2,3}[a-z]?)*")) {
+                spec.commandLine().getErr().println("gguf-server: --cuda-architectures takes numbers such as "
+                        + "80;86;89;90, not " + cudaArchitectures);
+                return 2;
+            }
+            if (cudaArchitectures != null && (gpu == null || !gpu.cuda)) {
+                spec.commandLine().getErr().println("gguf-server: --cuda-architectures goes with --cuda");
+                return 2;
+            }
             NativeBuild build = new NativeBuild(new NativeCache(natives.directory()), pins, machine.environment,
                     machine.platform, machine.features(), out);
             try {
-                build.build(new NativeBuild.Request(variant, bindingSource, llamaCppSource, jsonSource, jobCount));
+                build.build(new NativeBuild.Request(variant, bindingSource, llamaCppSource, jsonSource, jobCount,
+                        cudaArchitectures));
                 return 0;
             } catch (NativeBuild.BuildException e) {
                 out.flush();

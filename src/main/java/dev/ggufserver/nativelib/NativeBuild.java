@@ -65,8 +65,15 @@ public final class NativeBuild {
      *
      * @param bindingSource  a local copy of the binding's sources, or null to fetch it (likewise the others)
      * @param jobs           parallel compile jobs
+     * @param cudaArchitectures for CUDA, the GPU architectures to compile for ({@code 80;86;89}); null for the GPUs
+     *                       of this machine (llama.cpp's "native", which needs one at build time: a container
+     *                       build names them)
      */
-    public record Request(Variant variant, Path bindingSource, Path llamaCppSource, Path jsonSource, int jobs) {
+    public record Request(Variant variant, Path bindingSource, Path llamaCppSource, Path jsonSource, int jobs,
+                          String cudaArchitectures) {
+        public Request(Variant variant, Path bindingSource, Path llamaCppSource, Path jsonSource, int jobs) {
+            this(variant, bindingSource, llamaCppSource, jsonSource, jobs, null);
+        }
     }
 
     /** A build that cannot go on: the message is for the user, the exit code 2 for what they must fix first. */
@@ -147,6 +154,9 @@ public final class NativeBuild {
                 "-DFETCHCONTENT_SOURCE_DIR_JSON=" + json));
         options.addAll(request.variant().options);
         toolset.cudaCompiler().ifPresent(nvcc -> options.add("-DCMAKE_CUDA_COMPILER=" + nvcc));
+        if (request.variant() == Variant.CUDA && request.cudaArchitectures() != null) {
+            options.add("-DCMAKE_CUDA_ARCHITECTURES=" + request.cudaArchitectures());
+        }
 
         step(3, "Configuring with CMake (" + variant + ", GGML_NATIVE=ON); the full log is in " + log);
         List<String> configure = new ArrayList<>(List.of(toolset.cmake().toString(), "-S", tree.toString(), "-B",

@@ -340,4 +340,19 @@ class NativeBuildCommandTest {
                 dev.ggufserver.nativelib.CpuFeatures.key(CPU)).resolve(Manifest.FILE_NAME)).exists();
         assertThat(build(path("cmake", "cc", "c++"), localSources("--cuda", "--vulkan")).code()).isEqualTo(2);
     }
+
+    @Test
+    void cudaArchitecturesAreNamedForABuildWithoutAGpuAndCheckedFirst() throws Exception {
+        write(product, "garbage".getBytes(StandardCharsets.UTF_8));
+
+        build(path("cmake", "cc", "c++", "nvcc"), localSources("--cuda", "--cuda-architectures", "80;86;90a"));
+        assertThat(cmakeCalls().get(0)).contains(" -DGGML_CUDA=ON").endsWith(" -DCMAKE_CUDA_ARCHITECTURES=80;86;90a");
+
+        Run bad = build(path("cmake", "cc", "c++", "nvcc"), localSources("--cuda", "--cuda-architectures", "80;$(x)"));
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--cuda-architectures takes numbers such as 80;86;89;90");
+        Run withoutCuda = build(path("cmake", "cc", "c++"), localSources("--cuda-architectures", "80"));
+        assertThat(withoutCuda.code()).isEqualTo(2);
+        assertThat(withoutCuda.err()).contains("--cuda-architectures goes with --cuda");
+    }
 }
