@@ -41,4 +41,14 @@ public final class ServeCommandOptions {
             return false;
         }
     }
+
+    /** Whether these arguments parse as {@code native build}'s options. */
+    public static boolean nativeBuildParses(List<String> args) {
+        try {
+            new CommandLine(new NativeCommand.Build()).parseArgs(args.toArray(String[]::new));
+            return true;
+        } catch (CommandLine.ParameterException e) {
+            return false;
+        }
+    }
 }

@@ -72,6 +72,50 @@ class DeploymentFilesTest {
         assertThat(text("Dockerfile.dockerignore")).contains("!pom.xml").contains("!src/");
     }
 
+    /** The arguments of the {@code native build} a Dockerfile runs (continuation lines joined, quotes dropped). */
+    private static List<String> nativeBuildArguments(String dockerfile) {
+        String joined = dockerfile.replace("\\\n", " ");
+        Matcher m = Pattern.compile("gguf-server\\.jar native build ([^&\n]+)").matcher(joined);
+        assertThat(m.find()).as("runs native build").isTrue();
+        List<String> args = new ArrayList<>();
+        for (String arg : m.group(1).trim().split("\\s+")) {
+            args.add(arg.replace("\"", "").replace("${CUDA_ARCHITECTURES}", "80;90"));
+        }
+        return args;
+    }
+
+    @Test
+    void theImageCanBuildANativeLibraryForItsCpuAndPointsTheServerAtIt() throws IOException {
+        String dockerfile = text("Dockerfile");
+        assertThat(dockerfile).contains("ARG NATIVE=bundled").contains("FROM build AS native-bundled")
+                .contains("FROM build AS native-build").contains("FROM native-${NATIVE} AS native")
+                .contains("COPY --from=native /native /app/native").contains("GGUF_SERVER_NATIVE_DIR=/app/native")
+                .contains("--build-arg NATIVE=build").contains("cmake g++");
+        List<String> args = nativeBuildArguments(dockerfile);
+        assertThat(args).containsSequence("--native-dir", "/native");
+        assertThat(ServeCommandOptions.nativeBuildParses(args)).as("native build %s", args).isTrue();
+    }
+
+    @Test
+    void theCudaImageBuildsTheCudaLibraryWithoutAGpuAndOffloadsEveryLayerByDefault() throws IOException {
+        String dockerfile = text("Dockerfile.cuda");
+        assertThat(dockerfile).containsPattern("FROM nvidia/cuda:\\$\\{CUDA_VERSION}-devel-\\$\\{UBUNTU} AS build")
+                .containsPattern("FROM nvidia/cuda:\\$\\{CUDA_VERSION}-runtime-\\$\\{UBUNTU}\\n")
+                .contains("ARG CUDA_ARCHITECTURES=").contains("stubs/libcuda.so.1")
+                .contains("COPY --from=build /native /app/native").contains("GGUF_SERVER_NATIVE_DIR=/app/native")
+                .contains("GGUF_SERVER_GPU_LAYERS=auto").contains("docker run --gpus all")
+                .contains("USER gguf").contains("HEALTHCHECK").contains("http://127.0.0.1:8080/health");
+        List<String> args = nativeBuildArguments(dockerfile);
+        assertThat(args).contains("--cuda").containsSequence("--cuda-architectures", "80;90")
+                .containsSequence("--native-dir", "/native");
+        assertThat(ServeCommandOptions.nativeBuildParses(args)).as("native build %s", args).isTrue();
+        Matcher env = Pattern.compile("(GGUF_SERVER_[A-Z_]+)=").matcher(dockerfile);
+        while (env.find()) {
+            assertThat(variablesTheServerReads()).as("Dockerfile.cuda sets %s", env.group(1)).contains(env.group(1));
+        }
+        assertThat(text("Dockerfile.cuda.dockerignore")).isEqualTo(text("Dockerfile.dockerignore"));
+    }
+
     @Test
     void theEntrypointListensEverywhereOnlyWithAKeyOrAnExplicitOptIn(@TempDir Path dir) throws Exception {
         Path fakeJava = dir.resolve("java");
