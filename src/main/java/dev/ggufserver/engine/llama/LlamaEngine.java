@@ -120,7 +120,7 @@ public final class LlamaEngine implements Engine {
         long start = System.nanoTime();
         LlamaModel model;
         try {
-            model = new LlamaModel(parameters);
+            model = onThreadThatEnds(() -> new LlamaModel(parameters));
         } catch (RuntimeException | UnsatisfiedLinkError e) { // LlamaException is package-private
             throw new EngineException("llama.cpp could not load " + settings.modelFile() + ": " + e.getMessage(), e);
         } finally {
@@ -132,6 +132,47 @@ public final class LlamaEngine implements Engine {
                         : settings.gpuLayers() == NativeLibrary.LLAMA_CPP_DEFAULT ? "llama.cpp's default"
                         : settings.gpuLayers());
         return new LlamaEngine(model, info, vocabulary, settings.embeddings());
+    }
+
+    /**
+     * Runs a model load on a thread that ends with it. Loading can run OpenMP work on the calling thread (the AMX
+     * and repacking weight conversions of a library built for this CPU do), which leaves that thread an OpenMP team
+     * for as long as it lives. With it and the decode loop's team, libgomp counts more threads than cores and
+     * cuts its barrier spinning to almost nothing, so every decode step sleeps and wakes its threads (100,000
+     * context switches a minute, a third of decode speed lost). A thread that ends frees its team.
+     */
+    static <T> T onThreadThatEnds(java.util.function.Supplier<T> load) {
+        java.util.concurrent.atomic.AtomicReference<T> result = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Thread loader = new Thread(() -> {
+            try {
+                result.set(load.get());
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        }, "model-load");
+        loader.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                loader.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // a load cannot be stopped halfway; finish it, then pass the interrupt on
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        Throwable e = failure.get();
+        if (e instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (e instanceof Error error) {
+            throw error;
+        }
+        return result.get();
     }
 
     /**
