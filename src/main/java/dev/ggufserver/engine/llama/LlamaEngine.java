@@ -24,6 +24,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,10 +143,9 @@ public final class LlamaEngine implements Engine {
      * cuts its barrier spinning to almost nothing, so every decode step sleeps and wakes its threads (100,000
      * context switches a minute, a third of decode speed lost). A thread that ends frees its team.
      */
-    static <T> T onThreadThatEnds(java.util.function.Supplier<T> load) {
-        java.util.concurrent.atomic.AtomicReference<T> result = new java.util.concurrent.atomic.AtomicReference<>();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
-                new java.util.concurrent.atomic.AtomicReference<>();
+    static <T> T onThreadThatEnds(Supplier<T> load) {
+        AtomicReference<T> result = new AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread loader = new Thread(() -> {
             try {
                 result.set(load.get());
