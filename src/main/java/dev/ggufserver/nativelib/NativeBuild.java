@@ -144,6 +144,7 @@ public final class NativeBuild {
             LibraryCheck.deleteTree(workspace);
             Files.createDirectories(workspace);
             copyBinding(binding, tree);
+            BindingPatch.apply(tree);
         } catch (IOException e) {
             throw new BuildException(1, "cannot prepare the build in " + workspace + ": " + e.getMessage());
         }

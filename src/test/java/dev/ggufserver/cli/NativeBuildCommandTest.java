@@ -39,6 +39,21 @@ class NativeBuildCommandTest {
     private static final Set<String> CPU = Set.of("avx", "avx2", "fma", "f16c");
     private static final Platform PLATFORM = Platform.current();
 
+    /** The lines of the binding's jllama.cpp (v4.2.0) that wait for llama.cpp's results, which the build changes. */
+    private static final String BINDING_WAITS = """
+            #include "server.hpp"
+
+            jobject receiveCompletion() {
+                server_task_result_ptr result = ctx_server->queue_results.recv(id_task);
+            }
+            jfloatArray embed() {
+                server_task_result_ptr result = ctx_server->queue_results.recv(id_task);
+            }
+            jobject rerank() {
+                server_task_result_ptr result = ctx_server->queue_results.recv(task_ids);
+            }
+            """;
+
     @TempDir
     Path tmp;
     private Path cacheDir;
@@ -55,7 +70,7 @@ class NativeBuildCommandTest {
         cmakeLog = tmp.resolve("cmake-calls.txt");
         product = tmp.resolve("product.so");
         binding = repo("java-llama.cpp", "v4.2.0", Map.of("CMakeLists.txt", "project(jllama CXX)\n",
-                "src/main/cpp/jllama.cpp", "// the binding\n", "src/main/resources/de/kherud/llama/stale.so", "old"));
+                "src/main/cpp/jllama.cpp", BINDING_WAITS, "src/main/resources/de/kherud/llama/stale.so", "old"));
         llama = repo("llama.cpp", "b4916", Map.of("CMakeLists.txt", "project(llama.cpp C CXX)\n"));
         json = repo("json", "v3.11.3", Map.of("CMakeLists.txt", "project(nlohmann_json CXX)\n"));
         pins = new BuildPins(
@@ -123,7 +138,10 @@ class NativeBuildCommandTest {
                         #!/bin/sh
                         PATH=/usr/bin:/bin
                         printf '%s\\n' "$*" >> 'LOG'
-                        if [ "$1" = "-S" ]; then mkdir -p "$4" && printf '%s' "$2" > "$4/fake-source"; exit 0; fi
+                        if [ "$1" = "-S" ]; then
+                          mkdir -p "$4" && printf '%s' "$2" > "$4/fake-source" && cp "$2/src/main/cpp/jllama.cpp" 'LOG.jllama.cpp'
+                          exit 0
+                        fi
                         if [ "$1" = "--build" ]; then
                           src=$(cat "$2/fake-source")
                           for r in resources resources_linux_cuda; do
@@ -271,6 +289,16 @@ class NativeBuildCommandTest {
                 "-DFETCHCONTENT_SOURCE_DIR_JSON=" + json);
         assertThat(calls.get(1)).isEqualTo("--build " + workspace.resolve("build")
                 + " --config Release --target jllama -j 2");
+        // CMake got a copy whose every wait for a result sleeps; the user's copy is untouched
+        String compiled = Files.readString(Path.of(cmakeLog + ".jllama.cpp"));
+        assertThat(compiled).doesNotContain("queue_results.recv(")
+                .contains("results.recv_with_timeout(id_tasks, 1)")
+                .contains("gguf_server_wait_for_result(ctx_server->queue_results, {id_task})")
+                .contains("gguf_server_wait_for_result(ctx_server->queue_results, task_ids)");
+        assertThat(compiled.indexOf("static server_task_result_ptr gguf_server_wait_for_result"))
+                .isGreaterThan(compiled.indexOf("#include \"server.hpp\"")) // after what it uses is declared
+                .isLessThan(compiled.indexOf("receiveCompletion"));
+        assertThat(Files.readString(binding.resolve("src/main/cpp/jllama.cpp"))).isEqualTo(BINDING_WAITS);
         assertThat(run.out()).contains("[1/5] Checking the tools", "[2/5] Sources",
                 "java-llama.cpp v4.2.0 (" + head(binding).substring(0, 8) + ") from " + binding,
                 "[3/5] Configuring with CMake (cpu, GGML_NATIVE=ON)", "[4/5] Compiling", " 50% built ggml-cpu",
@@ -294,6 +322,22 @@ class NativeBuildCommandTest {
                 PLATFORM, Set.of("avx", "avx2", "fma", "f16c", "bmi2"));
         assertThat(chosen.preferred().source()).isEqualTo(NativeLibrary.Source.CACHE);
         assertThat(chosen.preferred().location()).isEqualTo(entry().resolve(PLATFORM.libraryFileName()).toString());
+    }
+
+    @Test
+    void aBindingWhoseResultWaitsAreNotTheKnownOnesIsNotBuilt() throws Exception {
+        Path other = repo("other-binding", "v4.2.0", Map.of("CMakeLists.txt", "project(jllama CXX)\n",
+                "src/main/cpp/jllama.cpp", BINDING_WAITS + "void later() { queue_results.recv(ids_of_some_kind); }\n"));
+        pins = new BuildPins(new BuildPins.Source("java-llama.cpp", "v4.2.0", head(other), other.toUri().toString(),
+                "--binding-source"), pins.llamaCpp(), pins.json());
+
+        Run run = build(path("cmake", "cc", "c++"), "--binding-source", other.toString(), "--llama-cpp-source",
+                llama.toString(), "--json-source", json.toString());
+
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.err()).contains("jllama.cpp waits for results in a way this build does not know")
+                .contains("queue_results.recv(ids_of_some_kind)");
+        assertThat(cmakeCalls()).isEmpty(); // refused before CMake runs
     }
 
     @Test
