@@ -16,7 +16,7 @@ import java.nio.file.Path;
  * library cannot be changed and keeps the spinning wait.
  */
 final class BindingPatch {
-    static final String FILE = "src/main/cpp/jllama.cpp";
+    private static final String FILE = "src/main/cpp/jllama.cpp";
     private static final String INCLUDE = "#include \"server.hpp\"\n";
     private static final String SPINNING_SINGLE = "ctx_server->queue_results.recv(id_task)";
     private static final String SPINNING_SET = "ctx_server->queue_results.recv(task_ids)";
