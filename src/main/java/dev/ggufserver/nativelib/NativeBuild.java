@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -34,7 +35,8 @@ import java.util.stream.Stream;
  * {@code FETCHCONTENT_SOURCE_DIR_*}, so every commit is checked and CMake needs no network. {@code OS_NAME} and
  * {@code OS_ARCH} are given, or CMake would run java on the binding's target/classes to learn them. The library
  * lands in the binding's tree ({@code src/main/resources[_linux_cuda]/de/kherud/llama/OS/ARCH/}), so the binding is
- * built from a copy in the workspace, never in a directory the user gave.
+ * built from a copy in the workspace, never in a directory the user gave; llama.cpp too, because each copy gets
+ * one change ({@link BindingPatch}, {@link LlamaCppPatch}).
  *
  * <p>Tools are found on the PATH of the environment given (so tests can give a fake {@code cmake}), and the
  * child processes get that environment.
@@ -139,19 +141,22 @@ public final class NativeBuild {
         Path workspace = cache.workspace(BuildPins.BINDING_VERSION, platform, variant, featureKey);
         Path log = workspace.resolve("build.log");
         Path tree = workspace.resolve("java-llama.cpp");
+        Path llamaTree = workspace.resolve("llama.cpp");
         Path buildDir = workspace.resolve("build");
         try {
             LibraryCheck.deleteTree(workspace);
             Files.createDirectories(workspace);
-            copyBinding(binding, tree);
+            copySource(binding, tree, rel -> rel.startsWith("src/main/resources"));
             BindingPatch.apply(tree);
+            copySource(llama, llamaTree, rel -> false);
+            LlamaCppPatch.apply(llamaTree);
         } catch (IOException e) {
             throw new BuildException(1, "cannot prepare the build in " + workspace + ": " + e.getMessage());
         }
 
         List<String> options = new ArrayList<>(List.of("-DCMAKE_BUILD_TYPE=Release", "-DOS_NAME=" + platform.os(),
                 "-DOS_ARCH=" + platform.arch(), "-DGGML_NATIVE=ON", "-DLLAMA_CURL=OFF",
-                "-DFETCHCONTENT_FULLY_DISCONNECTED=ON", "-DFETCHCONTENT_SOURCE_DIR_LLAMA.CPP=" + llama,
+                "-DFETCHCONTENT_FULLY_DISCONNECTED=ON", "-DFETCHCONTENT_SOURCE_DIR_LLAMA.CPP=" + llamaTree,
                 "-DFETCHCONTENT_SOURCE_DIR_JSON=" + json));
         options.addAll(request.variant().options);
         toolset.cudaCompiler().ifPresent(nvcc -> options.add("-DCMAKE_CUDA_COMPILER=" + nvcc));
@@ -313,15 +318,17 @@ public final class NativeBuild {
         }
     }
 
-    /** The binding's files without its history, an earlier build or libraries already in its tree. */
-    private static void copyBinding(Path from, Path to) throws IOException {
+    /**
+     * A source's files for the build to change and compile, without its history, an earlier build of its own
+     * ({@code target}, {@code build}) or what {@code skip} names (a path relative to the source, with {@code /}).
+     */
+    private static void copySource(Path from, Path to, Predicate<String> skip) throws IOException {
         try (Stream<Path> paths = Files.walk(from)) {
             for (Path p : paths.toList()) {
                 Path relative = from.relativize(p);
                 String first = relative.getNameCount() == 0 ? "" : relative.getName(0).toString();
                 String rel = relative.toString().replace('\\', '/');
-                if (first.equals(".git") || first.equals("target") || first.equals("build")
-                        || rel.startsWith("src/main/resources")) {
+                if (first.equals(".git") || first.equals("target") || first.equals("build") || skip.test(rel)) {
                     continue;
                 }
                 Path target = to.resolve(relative.toString());

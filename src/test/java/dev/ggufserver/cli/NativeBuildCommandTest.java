@@ -54,6 +54,20 @@ class NativeBuildCommandTest {
             }
             """;
 
+    /** Declarations as llama.cpp b4916's AMX kernels make them (ggml/src/ggml-cpu/amx/mmq.cpp), which the build aligns. */
+    private static final String TILE_BUFFERS = """
+            inline void ggml_tile_config_init(void) {
+                static thread_local bool is_first_time = true;
+                static thread_local tile_config_t tc;
+            }
+            template <typename TA, typename TB, typename TC, int BLOCK_K, int BLOCK_N>
+            void tinygemm_kernel_amx(int M, int N, int KB, const void * RESTRICT _A) {
+                static thread_local packed_B_t Tile0[TILE_N * TILE_K];
+              static thread_local int32_t TileC0[TILE_M * TILE_N * 4];
+            }
+            """;
+    private static final String TILE_BUFFERS_FILE = "ggml/src/ggml-cpu/amx/mmq.cpp";
+
     @TempDir
     Path tmp;
     private Path cacheDir;
@@ -71,7 +85,8 @@ class NativeBuildCommandTest {
         product = tmp.resolve("product.so");
         binding = repo("java-llama.cpp", "v4.2.0", Map.of("CMakeLists.txt", "project(jllama CXX)\n",
                 "src/main/cpp/jllama.cpp", BINDING_WAITS, "src/main/resources/de/kherud/llama/stale.so", "old"));
-        llama = repo("llama.cpp", "b4916", Map.of("CMakeLists.txt", "project(llama.cpp C CXX)\n"));
+        llama = repo("llama.cpp", "b4916", Map.of("CMakeLists.txt", "project(llama.cpp C CXX)\n", TILE_BUFFERS_FILE,
+                TILE_BUFFERS));
         json = repo("json", "v3.11.3", Map.of("CMakeLists.txt", "project(nlohmann_json CXX)\n"));
         pins = new BuildPins(
                 new BuildPins.Source("java-llama.cpp", "v4.2.0", head(binding), binding.toUri().toString(),
@@ -140,6 +155,9 @@ class NativeBuildCommandTest {
                         printf '%s\\n' "$*" >> 'LOG'
                         if [ "$1" = "-S" ]; then
                           mkdir -p "$4" && printf '%s' "$2" > "$4/fake-source" && cp "$2/src/main/cpp/jllama.cpp" 'LOG.jllama.cpp'
+                          for a in "$@"; do case "$a" in -DFETCHCONTENT_SOURCE_DIR_LLAMA.CPP=*)
+                            llama="${a#*=}"; cp "$llama/MMQ" 'LOG.mmq.cpp'; [ -e "$llama/.git" ] && echo history > 'LOG.git';;
+                          esac; done
                           exit 0
                         fi
                         if [ "$1" = "--build" ]; then
@@ -153,7 +171,7 @@ class NativeBuildCommandTest {
                           exit 0
                         fi
                         exit 1
-                        """.replace("LOG", cmakeLog.toString()).replace("PRODUCT", product.toString())
+                        """.replace("LOG", cmakeLog.toString()).replace("PRODUCT", product.toString()).replace("MMQ", TILE_BUFFERS_FILE)
                         .replace("OS", PLATFORM.os()).replace("ARCH", PLATFORM.arch())
                         .replace("LIBRARY", PLATFORM.libraryFileName()));
                 default -> script(bin.resolve(tool), "#!/bin/sh\nexit 0\n");
@@ -285,7 +303,8 @@ class NativeBuildCommandTest {
         assertThat(calls.get(0).split(" ")).containsExactly("-S", workspace.resolve("java-llama.cpp").toString(),
                 "-B", workspace.resolve("build").toString(), "-DCMAKE_BUILD_TYPE=Release",
                 "-DOS_NAME=" + PLATFORM.os(), "-DOS_ARCH=" + PLATFORM.arch(), "-DGGML_NATIVE=ON", "-DLLAMA_CURL=OFF",
-                "-DFETCHCONTENT_FULLY_DISCONNECTED=ON", "-DFETCHCONTENT_SOURCE_DIR_LLAMA.CPP=" + llama,
+                "-DFETCHCONTENT_FULLY_DISCONNECTED=ON",
+                "-DFETCHCONTENT_SOURCE_DIR_LLAMA.CPP=" + workspace.resolve("llama.cpp"),
                 "-DFETCHCONTENT_SOURCE_DIR_JSON=" + json);
         assertThat(calls.get(1)).isEqualTo("--build " + workspace.resolve("build")
                 + " --config Release --target jllama -j 2");
@@ -299,6 +318,11 @@ class NativeBuildCommandTest {
                 .isGreaterThan(compiled.indexOf("#include \"server.hpp\"")) // after what it uses is declared
                 .isLessThan(compiled.indexOf("receiveCompletion"));
         assertThat(Files.readString(binding.resolve("src/main/cpp/jllama.cpp"))).isEqualTo(BINDING_WAITS);
+        // and a copy of llama.cpp whose AMX tile buffers are cache-line aligned in every thread; the user's untouched
+        assertThat(Files.readString(Path.of(cmakeLog + ".mmq.cpp"))).isEqualTo(TILE_BUFFERS
+                .replace("static thread_local", "alignas(64) static thread_local"));
+        assertThat(Files.readString(llama.resolve(TILE_BUFFERS_FILE))).isEqualTo(TILE_BUFFERS);
+        assertThat(Path.of(cmakeLog + ".git")).doesNotExist(); // the copy leaves the history behind
         assertThat(run.out()).contains("[1/5] Checking the tools", "[2/5] Sources",
                 "java-llama.cpp v4.2.0 (" + head(binding).substring(0, 8) + ") from " + binding,
                 "[3/5] Configuring with CMake (cpu, GGML_NATIVE=ON)", "[4/5] Compiling", " 50% built ggml-cpu",
@@ -341,6 +365,25 @@ class NativeBuildCommandTest {
     }
 
     @Test
+    void aLlamaCppWhoseTileBuffersAreNotTheKnownOnesIsNotBuilt() throws Exception {
+        Path withOther = repo("llama-other", "b4916", Map.of("CMakeLists.txt", "project(llama.cpp C CXX)\n",
+                TILE_BUFFERS_FILE, TILE_BUFFERS + "thread_local static int8_t Later[64];\n"));
+        Path without = repo("llama-without", "b4916", Map.of("CMakeLists.txt", "project(llama.cpp C CXX)\n"));
+        for (Path other : List.of(withOther, without)) {
+            pins = new BuildPins(pins.binding(), new BuildPins.Source("llama.cpp", "b4916", head(other),
+                    other.toUri().toString(), "--llama-cpp-source"), pins.json());
+
+            Run run = build(path("cmake", "cc", "c++"), "--binding-source", binding.toString(), "--llama-cpp-source",
+                    other.toString(), "--json-source", json.toString());
+
+            assertThat(run.code()).isEqualTo(1);
+            assertThat(run.err()).contains(other == without ? "llama.cpp has no " + TILE_BUFFERS_FILE
+                    : "declares thread-local data in a way this build does not know: thread_local static int8_t Later");
+            assertThat(cmakeCalls()).isEmpty(); // refused before CMake runs
+        }
+    }
+
+    @Test
     void fetchesTheSourcesWithGitAndRefusesALibraryThatDoesNotLoad() throws Exception {
         write(product, "garbage, not a shared object. ".repeat(200).getBytes(StandardCharsets.UTF_8));
 
@@ -349,9 +392,9 @@ class NativeBuildCommandTest {
         assertThat(run.code()).isEqualTo(1);
         Path sources = new NativeCache(cacheDir).sources();
         assertThat(run.out()).contains("llama.cpp b4916: fetching " + llama.toUri());
-        assertThat(cmakeCalls().get(0)).contains("-DFETCHCONTENT_SOURCE_DIR_LLAMA.CPP=" + sources.resolve(
-                "llama.cpp-b4916")).contains("-DFETCHCONTENT_SOURCE_DIR_JSON=" + sources.resolve(
+        assertThat(cmakeCalls().get(0)).contains("-DFETCHCONTENT_SOURCE_DIR_JSON=" + sources.resolve(
                 "nlohmann-json-v3.11.3"));
+        assertThat(Files.readString(Path.of(cmakeLog + ".mmq.cpp"))).contains("alignas(64) static thread_local");
         assertThat(git(sources.resolve("llama.cpp-b4916"), "rev-parse", "HEAD")).isEqualTo(head(llama));
         assertThat(run.err()).isEqualTo("gguf-server: the library was built but does not work: the native "
                 + "library libjllama.so does not load: invalid ELF header. The server will not use it ("
