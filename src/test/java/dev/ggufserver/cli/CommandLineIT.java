@@ -177,12 +177,20 @@ class CommandLineIT {
                 "GGUF_SERVER_REASONING_BUDGET_MESSAGE", "Time is up.",
                 // each of these would break the answer if llama.cpp saw it
                 "LLAMA_ARG_N_PREDICT", "1",
-                "LLAMA_ARG_CTX_SIZE", "16"));
+                "LLAMA_ARG_CTX_SIZE", "16",
+                "GLIBC_TUNABLES", "glibc.malloc.arena_max=2"));
         Process server = builder.start();
         try {
             int port = awaitPort(server);
             Http http = new Http("http://127.0.0.1:" + port);
             assertThat(http.get("/health").status()).isEqualTo(200);
+            // the engine process gets none of llama.cpp's variables, and malloc's huge pages beside the user's tunable
+            // (glibc parses GLIBC_TUNABLES in place at start, leaving a NUL where each ':' was)
+            String engineEnvironment = Files.readString(Path.of("/proc/" + engineOf(server).pid() + "/environ"));
+            assertThat(List.of(engineEnvironment.split("\0"))).noneMatch(v -> v.startsWith("LLAMA_ARG_"))
+                    .contains("GOMP_SPINCOUNT=10000000");
+            assertThat(engineEnvironment).containsPattern(
+                    "GLIBC_TUNABLES=glibc\\.malloc\\.arena_max=2[:\0]glibc\\.malloc\\.hugetlb=1\0");
 
             JsonNode body = http.post("/v1/chat/completions",
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").json();
